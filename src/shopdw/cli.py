@@ -1,0 +1,151 @@
+"""The `shopdw` command line: a thin layer over plain functions (the Airflow DAGs call the same ones).
+
+Exit codes: 0 success (warnings may be printed); 1 the work finished but a blocking check
+failed (a rejected file counts); 2 usage or configuration error; 3 an unexpected error.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import sys
+from datetime import date
+from pathlib import Path
+from typing import Any, Callable
+
+import click
+
+from shopdw import __version__
+from shopdw.config import Settings, load_settings
+from shopdw.errors import EXIT_UNEXPECTED, ShopdwError
+
+EXIT_CODES_HELP = (
+    "\b\nExit codes: 0 success (warnings may be printed); 1 the work finished but a "
+    "blocking check failed (a rejected file counts); 2 usage or configuration error; "
+    "3 an unexpected error."
+)
+
+
+def _common_options(fn: Callable) -> Callable:
+    """--lake, --target, --duckdb-path, --config on every command; builds Settings into ctx.obj."""
+
+    @click.option("--lake", help="Lake URI: a folder or s3://bucket/prefix. [env SHOPDW_LAKE; default ./lake]")
+    @click.option(
+        "--target",
+        type=click.Choice(["duckdb", "postgres", "redshift"]),
+        help="Warehouse target. [env SHOPDW_TARGET; default duckdb]",
+    )
+    @click.option("--duckdb-path", help="DuckDB file. [env SHOPDW_DUCKDB_PATH; default ./warehouse/shopdw.duckdb]")
+    @click.option(
+        "--config",
+        "config_file",
+        type=click.Path(dir_okay=False),
+        help="Settings file. [env SHOPDW_CONFIG; default ./shopdw.toml if present]",
+    )
+    @functools.wraps(fn)
+    def wrapper(*args: Any, lake: str | None, target: str | None, duckdb_path: str | None, config_file, **kw: Any):
+        settings = load_settings({"lake": lake, "target": target, "duckdb_path": duckdb_path}, config_file=config_file)
+        return fn(settings, *args, **kw)
+
+    return wrapper
+
+
+def _parse_date(_ctx, _param, value: str | None) -> date | None:
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise click.BadParameter(f"{value!r} is not a date; use YYYY-MM-DD") from None
+
+
+def _emit(result: Any, as_json: bool) -> None:
+    """Print a result: its JSON form for machines, or its human rendering."""
+    if as_json:
+        click.echo(json.dumps(result.to_dict(), indent=2, default=str))
+    else:
+        result.render()
+
+
+class ShopdwGroup(click.Group):
+    """Turns expected failures into one-line messages and exit codes; bugs keep their traceback."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except ShopdwError as e:
+            click.secho(f"error: {e}", fg="red", err=True)
+            sys.exit(e.exit_code)
+        except KeyboardInterrupt:
+            click.secho("interrupted", fg="red", err=True)
+            sys.exit(EXIT_UNEXPECTED)
+
+
+@click.group(cls=ShopdwGroup, epilog=EXIT_CODES_HELP)
+@click.version_option(__version__, prog_name="shopdw")
+def main() -> None:
+    """shopdw: e-commerce sales data from a lake of daily files into a warehouse you can trust.
+
+    Settings come from flags, then SHOPDW_* environment variables, then ./shopdw.toml.
+    Secrets only from the environment.
+    """
+
+
+@main.command(epilog=EXIT_CODES_HELP)
+@click.option("--start", required=True, callback=_parse_date, help="First day to generate (YYYY-MM-DD).")
+@click.option("--days", type=click.IntRange(1), required=True, help="Number of daily batches to write.")
+@click.option(
+    "--orders-per-day",
+    type=click.IntRange(1),
+    default=200,
+    show_default=True,
+    help="Mean new orders per day; weekdays and seasons (Black Friday) move it around this mean.",
+)
+@click.option("--seed", type=int, default=42, show_default=True, help="Random seed: same seed and dates, same bytes.")
+@click.option(
+    "--defect-rate",
+    type=click.FloatRange(0, 1),
+    default=0.0,
+    show_default=True,
+    help="Share of rows given an injected defect (duplicates, null keys, negative prices, unknown states, "
+    "orphan keys, future timestamps, unparseable values). Each is listed in the lake's ground_truth/.",
+)
+@click.option(
+    "--late-rate",
+    type=click.FloatRange(0, 1),
+    default=0.05,
+    show_default=True,
+    help="Share of order items and payments that arrive 1-5 days after their order.",
+)
+@click.option(
+    "--format", "fmt", type=click.Choice(["parquet", "csv", "json"]), default="parquet", show_default=True,
+    help="File format (json = JSON Lines).",
+)  # fmt: skip
+@click.option("--no-progress", is_flag=True, help="Hide the progress bar.")
+@_common_options
+def generate(settings: Settings, start: date, days: int, orders_per_day: int, seed: int, defect_rate: float,
+             late_rate: float, fmt: str, no_progress: bool) -> None:  # fmt: skip
+    """Simulate the shop's OLTP system: write daily batches of every entity into the lake."""
+    from shopdw.lake.store import lake_from_settings
+    from shopdw.sources.simulator import SimulatorConfig, generate as run_generate
+
+    cfg = SimulatorConfig(
+        start=start, days=days, orders_per_day=orders_per_day, seed=seed,
+        defect_rate=defect_rate, late_rate=late_rate, fmt=fmt,
+    )  # fmt: skip
+    result = run_generate(lake_from_settings(settings), cfg, progress=not no_progress)
+    result.render()
+
+
+@main.command("import-olist", epilog=EXIT_CODES_HELP)
+@click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--format", "fmt", type=click.Choice(["parquet", "csv", "json"]), default="parquet", show_default=True)
+@click.option("--no-progress", is_flag=True, help="Hide the progress bar.")
+@_common_options
+def import_olist(settings: Settings, directory: Path, fmt: str, no_progress: bool) -> None:
+    """Import the real Olist CSVs from DIRECTORY into the lake as daily batches by event date."""
+    from shopdw.lake.store import lake_from_settings
+    from shopdw.sources.olist import import_olist as run_import
+
+    result = run_import(lake_from_settings(settings), directory, fmt=fmt, progress=not no_progress)
+    result.render()
