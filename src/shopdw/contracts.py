@@ -267,3 +267,12 @@ def get_contract(entity: str) -> Contract:
         return CONTRACTS[entity]
     except KeyError:
         raise KeyError(f"unknown entity {entity!r}; known: {', '.join(LOAD_ORDER)}") from None
+
+
+def raw_arrow_schema(entity: str) -> pa.Schema:
+    """Schema of the warehouse table raw.<entity>: the contract's columns (all nullable: bad rows
+    go to the quarantine, not the table) followed by the lineage columns."""
+    contract = get_contract(entity)
+    return pa.schema(
+        [pa.field(c.name, c.type) for c in contract.columns] + [pa.field(n, t) for n, t in LINEAGE_COLUMNS]
+    )
