@@ -127,7 +127,8 @@ def generate(settings: Settings, start: date, days: int, orders_per_day: int, se
              late_rate: float, fmt: str, no_progress: bool) -> None:  # fmt: skip
     """Simulate the shop's OLTP system: write daily batches of every entity into the lake."""
     from shopdw.lake.store import lake_from_settings
-    from shopdw.sources.simulator import SimulatorConfig, generate as run_generate
+    from shopdw.sources.simulator import SimulatorConfig
+    from shopdw.sources.simulator import generate as run_generate
 
     cfg = SimulatorConfig(
         start=start, days=days, orders_per_day=orders_per_day, seed=seed,
@@ -149,3 +150,51 @@ def import_olist(settings: Settings, directory: Path, fmt: str, no_progress: boo
 
     result = run_import(lake_from_settings(settings), directory, fmt=fmt, progress=not no_progress)
     result.render()
+
+
+# ---- run, status, quality (the pipeline command and its history) ---------------------------
+
+
+@main.command("run", epilog=EXIT_CODES_HELP)
+@click.option("--date", "run_date", callback=_parse_date, help="Run for this day: load files with ingest_date <= DATE.")
+@click.option("--start", callback=_parse_date, help="Backfill from this day (with --end), one run per day.")
+@click.option("--end", callback=_parse_date, help="Last day of the backfill.")
+@click.option("--full-refresh", is_flag=True, help="Rebuild incremental models from raw.")
+@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+@click.option("--no-progress", is_flag=True, help="Hide progress bars.")
+@_common_options
+def run_cmd(settings: Settings, run_date: date | None, start: date | None, end: date | None, full_refresh: bool,
+            as_json: bool, no_progress: bool) -> None:  # fmt: skip
+    """Discover and load new lake files, transform (dbt), check quality, publish the dashboard.
+
+    Without a date, everything new in the lake is loaded. A failing blocking check stops
+    the run before publishing (exit 1) and says which check, how many rows and where to look.
+    """
+    from shopdw import pipeline
+
+    result = pipeline.run(settings, date=run_date, start=start, end=end, full_refresh=full_refresh,
+                          progress=not (no_progress or as_json))  # fmt: skip
+    _emit(result, as_json)
+    sys.exit(result.exit_code)
+
+
+@main.command(epilog=EXIT_CODES_HELP)
+@click.option("--json", "as_json", is_flag=True, help="Print as JSON.")
+@click.option("--limit", type=click.IntRange(1), default=10, show_default=True, help="How many recent runs to list.")
+@_common_options
+def status(settings: Settings, as_json: bool, limit: int) -> None:
+    """Recent runs, load-ledger counts per entity, quarantine counts and freshness."""
+    from shopdw.quality.status import status as get_status
+
+    _emit(get_status(settings, limit=limit), as_json)
+
+
+@main.command(epilog=EXIT_CODES_HELP)
+@click.option("--run", "run_id", help="The run whose scorecard to show (default: the latest).")
+@click.option("--json", "as_json", is_flag=True, help="Print as JSON.")
+@_common_options
+def quality(settings: Settings, run_id: str | None, as_json: bool) -> None:
+    """The data-quality scorecard of a run: every check, its score, threshold and status."""
+    from shopdw.quality.status import quality as get_quality
+
+    _emit(get_quality(settings, run_id), as_json)

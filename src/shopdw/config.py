@@ -55,7 +55,7 @@ class Settings:
     dq_accuracy: float = 98.0
     dq_consistency: float = 99.0
     dq_validity: float = 97.0
-    dq_freshness_days: int = 2
+    dq_freshness_days: int = 0  # allowed lag (days) between the run date and the newest loaded batch
     notify_webhook_url: Secret | None = None
     notify_sns_topic_arn: str | None = None
     source_file: str | None = field(default=None, metadata={"internal": True})
