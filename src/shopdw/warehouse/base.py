@@ -1,0 +1,152 @@
+"""The one interface every warehouse target implements, and the pieces they share.
+
+A target is a connection plus its capabilities as data: how Arrow types map to its column
+types, how Arrow batches get in (DuckDB scans Arrow, PostgreSQL takes COPY, Redshift COPYs
+Parquet from S3), and how one run at a time is enforced (a file lock, an advisory lock, a
+table lock). Driver errors are mapped to the two error families in one place
+(shopdw.warehouse.errors), so callers only ever see TransientError or a terminal error.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from contextlib import contextmanager
+from typing import Any, Callable, Iterator
+
+import pyarrow as pa
+
+from shopdw.errors import ConfigError
+
+_IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,62}$")
+
+# Re-entrant run locks, process-wide: `shopdw run` holds the lock around the whole run and
+# `load` takes it again inside. key -> [depth, release]
+_HELD: dict[str, list[Any]] = {}
+_HELD_GUARD = threading.Lock()
+
+
+def check_ident(name: str) -> str:
+    """An identifier that may reach SQL: letters, digits and '_' only (and then quoted anyway)."""
+    if not isinstance(name, str) or not _IDENT.match(name):
+        raise ConfigError(f"identifier {name!r} is not allowed in SQL: use letters, digits and '_' (at most 63)")
+    return name
+
+
+class Warehouse:
+    """A connection to one warehouse. Use as a context manager; see the module docstring."""
+
+    dialect: str = ""
+    #: Arrow type -> column type; overridden per target
+    max_varchar: int | None = None
+
+    # ---- the interface others build on -------------------------------------------------
+    def execute(self, sql: str, params: Any = None) -> None:
+        raise NotImplementedError
+
+    def query(self, sql: str, params: Any = None) -> list[tuple]:
+        raise NotImplementedError
+
+    def query_arrow(self, sql: str) -> pa.Table:
+        raise NotImplementedError
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        raise NotImplementedError
+        yield  # pragma: no cover
+
+    def close(self) -> None:
+        raise NotImplementedError
+
+    def quote_ident(self, name: str) -> str:
+        return '"' + check_ident(name) + '"'
+
+    def qualified(self, schema: str, table: str) -> str:
+        return f"{self.quote_ident(schema)}.{self.quote_ident(table)}"
+
+    def __enter__(self) -> Warehouse:
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
+
+    # ---- the one-run-at-a-time lock ------------------------------------------------------
+    def lock_key(self) -> str:
+        """Identifies the warehouse for the process-wide re-entrant lock registry."""
+        raise NotImplementedError
+
+    def _acquire_run_lock(self, timeout: float) -> Callable[[], None]:
+        """Take the cross-process lock (waiting up to timeout seconds); return its release."""
+        raise NotImplementedError
+
+    @contextmanager
+    def run_lock(self, timeout: float = 600.0) -> Iterator[None]:
+        """Hold the warehouse's one-run-at-a-time lock. Re-entrant within a process.
+
+        Waits up to `timeout` seconds for another run to finish, then raises TransientError
+        naming the lock. The lock outlives this connection object (it has its own handle), so
+        the DuckDB file may be closed while the run goes on (dbt opens it next).
+        """
+        key = self.lock_key()
+        with _HELD_GUARD:
+            held = _HELD.get(key)
+            if held:
+                held[0] += 1
+        if not held:
+            release = self._acquire_run_lock(timeout)
+            with _HELD_GUARD:
+                _HELD[key] = [1, release]
+        try:
+            yield
+        finally:
+            with _HELD_GUARD:
+                entry = _HELD[key]
+                entry[0] -= 1
+                done = entry[0] == 0
+                if done:
+                    del _HELD[key]
+            if done:
+                entry[1]()
+
+    # ---- loading (used by shopdw.load) -----------------------------------------------------
+    def column_type(self, field: pa.Field) -> str:
+        raise NotImplementedError
+
+    def create_table_sql(self, schema: str, table: str, arrow_schema: pa.Schema) -> str:
+        cols = ", ".join(f"{self.quote_ident(f.name)} {self.column_type(f)}" for f in arrow_schema)
+        return f"create table if not exists {self.qualified(schema, table)} ({cols})"
+
+    def ensure_tables(self, tables: dict[tuple[str, str], pa.Schema]) -> None:
+        """Create schemas and tables that do not exist yet (never alters existing ones)."""
+        for schema in sorted({s for s, _ in tables}):
+            self.execute(f"create schema if not exists {self.quote_ident(schema)}")
+        for (schema, table), arrow_schema in tables.items():
+            self.execute(self.create_table_sql(schema, table, arrow_schema))
+
+    def append_arrow(self, schema: str, table: str, data: pa.Table) -> None:
+        """Append rows (columns named and ordered as the table) inside the current transaction."""
+        raise NotImplementedError
+
+    def commit_file(self, writes: list[tuple[str, str, pa.Table]]) -> None:
+        """Commit one lake file: its raw rows, quarantined rows and ledger row, all or nothing."""
+        with self.transaction():
+            for schema, table, data in writes:
+                if data.num_rows:
+                    self.append_arrow(schema, table, data)
+
+    def finish_load(self) -> None:
+        """Called once after every file of a load run (Redshift COPYs here); default nothing."""
+
+    def reconnect(self) -> None:
+        """Drop and reopen the connection after a transient failure."""
+        raise NotImplementedError
+
+
+def redact(text: str, *secrets: Any) -> str:
+    """Remove secret values (and the password part of URLs) from a message."""
+    for s in secrets:
+        if s:
+            value = s.reveal() if hasattr(s, "reveal") else str(s)
+            if value:
+                text = text.replace(value, "***")
+    return re.sub(r"(://[^:/@\s]+:)[^@\s]+@", r"\1***@", text)

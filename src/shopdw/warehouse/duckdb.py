@@ -1,0 +1,154 @@
+"""DuckDB target (the default): a file under ./warehouse/, Arrow batches scanned straight in.
+
+Placeholders in execute/query params are DuckDB's (`?` or `$1`). The run lock is an OS
+file lock on `<file>.lock` beside the database (DuckDB's own file lock is the backstop), so
+`shopdw run` can hold it while the database file itself is closed and reopened by dbt.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import time
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, Callable, Iterator
+
+import pyarrow as pa
+
+from shopdw.errors import TransientError
+from shopdw.warehouse.base import Warehouse
+from shopdw.warehouse.errors import classify, with_retries
+
+_TYPES = {"string": "varchar", "large_string": "varchar", "int32": "integer", "int64": "bigint",
+          "double": "double", "date32[day]": "date", "timestamp[us]": "timestamp", "bool": "boolean"}  # fmt: skip
+
+
+def arrow_to_duckdb_type(t: pa.DataType) -> str:
+    if pa.types.is_decimal(t):
+        return f"decimal({t.precision},{t.scale})"
+    if pa.types.is_timestamp(t):
+        return "timestamp"
+    try:
+        return _TYPES[str(t)]
+    except KeyError:
+        raise TypeError(f"no DuckDB column type for Arrow type {t}") from None
+
+
+class DuckDBWarehouse(Warehouse):
+    dialect = "duckdb"
+
+    def __init__(self, path: str, connect_attempts: int = 6):
+        self.path = path
+        self._depth = 0
+        self.con = None
+        self._attempts = connect_attempts
+        self._connect()
+
+    def _connect(self) -> None:
+        import duckdb
+
+        if self.path != ":memory:":
+            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+
+        def attempt():
+            try:
+                return duckdb.connect(self.path)
+            except Exception as e:  # duckdb.IOException on a lock held by another process
+                raise classify(e, f"opening DuckDB file {self.path}") from None
+
+        self.con = with_retries(attempt, attempts=self._attempts)
+
+    def _run(self, fn: Callable[[], Any], sql: str) -> Any:
+        try:
+            return fn()
+        except Exception as e:
+            err = classify(e, f"DuckDB ({self.path})")
+            if err is e:
+                raise
+            raise err from e
+
+    def execute(self, sql: str, params: Any = None) -> None:
+        self._run(lambda: self.con.execute(sql, params) if params is not None else self.con.execute(sql), sql)
+
+    def query(self, sql: str, params: Any = None) -> list[tuple]:
+        return self._run(
+            lambda: (self.con.execute(sql, params) if params is not None else self.con.execute(sql)).fetchall(), sql
+        )
+
+    def query_arrow(self, sql: str) -> pa.Table:
+        return self._run(lambda: self.con.sql(sql).to_arrow_table(), sql)
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        if self._depth:  # nested: part of the outer transaction
+            self._depth += 1
+            try:
+                yield
+            finally:
+                self._depth -= 1
+            return
+        self.execute("begin transaction")
+        self._depth = 1
+        try:
+            yield
+        except BaseException:
+            self._depth = 0
+            try:
+                self.con.execute("rollback")
+            except Exception:  # noqa: S110 - the original error matters more
+                pass
+            raise
+        self._depth = 0
+        self.execute("commit")
+
+    def close(self) -> None:
+        if self.con is not None:
+            self.con.close()
+            self.con = None
+
+    def reconnect(self) -> None:
+        self.close()
+        self._depth = 0
+        self._connect()
+
+    # ---- lock -------------------------------------------------------------------------------
+    def lock_key(self) -> str:
+        return "duckdb:" + (self.path if self.path == ":memory:" else os.path.realpath(self.path))
+
+    def _acquire_run_lock(self, timeout: float) -> Callable[[], None]:
+        if self.path == ":memory:":
+            return lambda: None
+        lock_path = os.path.realpath(self.path) + ".lock"
+        fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o644)
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    os.close(fd)
+                    raise TransientError(
+                        f"another shopdw run holds the lock on {self.path} (lock file {lock_path}); "
+                        f"waited {timeout:g}s. Wait for it to finish, then run again"
+                    ) from None
+                time.sleep(0.1)
+
+        def release() -> None:
+            fcntl.flock(fd, fcntl.LOCK_UN)
+            os.close(fd)
+
+        return release
+
+    # ---- loading ------------------------------------------------------------------------------
+    def column_type(self, field: pa.Field) -> str:
+        return arrow_to_duckdb_type(field.type)
+
+    def append_arrow(self, schema: str, table: str, data: pa.Table) -> None:
+        cols = ", ".join(self.quote_ident(n) for n in data.column_names)
+        self.con.register("__shopdw_append", data)
+        try:
+            self.execute(f"insert into {self.qualified(schema, table)} ({cols}) select {cols} from __shopdw_append")
+        finally:
+            self.con.unregister("__shopdw_append")
