@@ -1,0 +1,110 @@
+"""Read-only access to the warehouse for the dashboard and the exports.
+
+One small seam: `open_source(settings)` yields an object with `query(sql) -> pyarrow.Table`
+and `exists(schema, table) -> bool`. It goes through `shopdw.warehouse.open_warehouse`
+when that interface is available and falls back to a read-only DuckDB connection
+otherwise, so the report code never talks to a driver directly.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import re
+from pathlib import Path
+from typing import Iterator
+
+import pyarrow as pa
+
+from shopdw.config import Settings
+from shopdw.errors import ConfigError, DataError, TransientError
+
+_IDENT = re.compile(r"^[a-z_][a-z0-9_]*$")
+
+
+def ident(name: str) -> str:
+    """A validated, double-quoted SQL identifier (schema or table name)."""
+    if not _IDENT.match(name):
+        raise ConfigError(f"{name!r} is not a valid schema/table name (lower-case letters, digits, '_')")
+    return f'"{name}"'
+
+
+class Source:
+    """What the report reads through: SQL in, Arrow out."""
+
+    def __init__(self, settings: Settings, query_fn, describe: str):
+        self.settings = settings
+        self._query = query_fn
+        self.describe = describe
+        self._tables: set[tuple[str, str]] | None = None
+
+    def schema_name(self, schema: str) -> str:
+        """The physical schema name (Redshift deployments may prefix every schema)."""
+        prefix = self.settings.redshift_schema_prefix if self.settings.target == "redshift" else ""
+        return f"{prefix}{schema}"
+
+    def table(self, schema: str, table: str) -> str:
+        """Quoted `schema.table` ready to paste into SQL."""
+        return f"{ident(self.schema_name(schema))}.{ident(table)}"
+
+    def query(self, sql: str) -> pa.Table:
+        return self._query(sql)
+
+    def tables(self) -> set[tuple[str, str]]:
+        """Every (logical schema, table) in the analytics and meta schemas."""
+        if self._tables is None:
+            wanted = {self.schema_name(s): s for s in ("analytics", "meta")}
+            names = ", ".join("'" + n.replace("'", "''") + "'" for n in wanted)
+            rows = self._query(
+                "select table_schema, table_name from information_schema.tables "  # noqa: S608 - validated names
+                f"where table_schema in ({names})"
+            ).to_pylist()
+            self._tables = {(wanted[r["table_schema"]], r["table_name"]) for r in rows}
+        return self._tables
+
+    def exists(self, schema: str, table: str) -> bool:
+        return (schema, table) in self.tables()
+
+
+@contextlib.contextmanager
+def open_source(settings: Settings) -> Iterator[Source]:
+    """Open the configured warehouse for reading."""
+    try:
+        from shopdw.warehouse import open_warehouse  # type: ignore[attr-defined]
+    except ImportError:
+        open_warehouse = None
+    if open_warehouse is not None:
+        with open_warehouse(settings) as wh:
+            yield Source(settings, wh.query_arrow, f"{settings.target} warehouse")
+        return
+    if settings.target != "duckdb":
+        raise ConfigError(
+            f"target {settings.target!r}: the warehouse interface (shopdw.warehouse.open_warehouse) is not "
+            "available in this build; use --target duckdb"
+        )
+    yield from _duckdb_source(settings)
+
+
+def _duckdb_source(settings: Settings) -> Iterator[Source]:
+    import duckdb
+
+    path = Path(settings.duckdb_path)
+    if not path.exists():
+        raise ConfigError(
+            f"DuckDB warehouse {path} does not exist (setting duckdb_path / SHOPDW_DUCKDB_PATH); "
+            "run `shopdw run` (or load + transform) first"
+        )
+    try:
+        con = duckdb.connect(str(path), read_only=True)
+    except duckdb.IOException as e:
+        raise TransientError(f"cannot open {path} read-only ({e}); is another process writing it? retry") from None
+    try:
+
+        def q(sql: str) -> pa.Table:
+            try:
+                return con.sql(sql).to_arrow_table()
+            except duckdb.CatalogException as e:
+                raise DataError(f"{path}: {e}") from None
+
+        yield Source(settings, q, f"DuckDB {path}")
+    finally:
+        con.close()
