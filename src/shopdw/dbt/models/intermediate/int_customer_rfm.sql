@@ -1,0 +1,59 @@
+{#- RFM scores (1-5) and segment per person.
+    Recency and monetary: quintiles of the rank among buyers (ties share a score; 5 = most
+    recent / highest lifetime value). Frequency: fixed bands of the order count (1, 2, 3, 4-5,
+    6+), because most shoppers buy once and quintiles of ties would be arbitrary.
+    People without a revenue order score 1/1/1 and are 'lost'. -#}
+with metrics as (
+    select * from {{ ref('int_customer_metrics') }}
+),
+
+buyers as (
+    select
+        customer_unique_id,
+        orders,
+        rank() over (order by days_since_last_order desc) as recency_rank,
+        rank() over (order by lifetime_value) as monetary_rank,
+        count(*) over () as buyer_count
+    from metrics
+    where orders > 0
+),
+
+scores as (
+    select
+        metrics.customer_unique_id,
+        cast(case when buyers.customer_unique_id is null then 1
+            else 1 + floor(5.0 * (buyers.recency_rank - 1) / buyers.buyer_count) end as integer) as recency_score,
+        cast(case
+            when metrics.orders >= 6 then 5
+            when metrics.orders >= 4 then 4
+            when metrics.orders = 3 then 3
+            when metrics.orders = 2 then 2
+            else 1
+        end as integer) as frequency_score,
+        cast(case when buyers.customer_unique_id is null then 1
+            else 1 + floor(5.0 * (buyers.monetary_rank - 1) / buyers.buyer_count) end as integer) as monetary_score,
+        metrics.orders
+    from metrics
+    left join buyers on buyers.customer_unique_id = metrics.customer_unique_id
+),
+
+final as (
+    select
+        customer_unique_id,
+        recency_score,
+        frequency_score,
+        monetary_score,
+        case
+            when orders = 0 then 'lost'
+            when recency_score >= 4 and frequency_score >= 2 and monetary_score >= 4 then 'champions'
+            when recency_score >= 3 and frequency_score >= 2 then 'loyal'
+            when recency_score = 5 and frequency_score = 1 then 'new'
+            when recency_score = 4 or (recency_score = 3 and monetary_score >= 3) then 'potential_loyalist'
+            when recency_score <= 2 and (frequency_score >= 2 or monetary_score >= 4) then 'at_risk'
+            when recency_score = 1 then 'lost'
+            else 'hibernating'
+        end as rfm_segment
+    from scores
+)
+
+select * from final

@@ -1,0 +1,22 @@
+{#- SCD2 history of each customer account (customer_id), from every version in raw. -#}
+with source_rows as (
+    select
+        customer_id,
+        customer_unique_id,
+        {{ shopdw.normalize_zip('customer_zip_code_prefix') }} as customer_zip_code_prefix,
+        {{ shopdw.normalize_city('customer_city') }} as customer_city,
+        {{ shopdw.normalize_state('customer_state') }} as customer_state,
+        updated_at,
+        _ingest_date,
+        _batch_id,
+        _source_file,
+        _loaded_at
+    from {{ source('raw', 'customers') }}
+),
+
+versions as (
+    {{ shopdw.scd2_versions('source_rows', 'customer_id',
+        ['customer_unique_id', 'customer_zip_code_prefix', 'customer_city', 'customer_state'], 'updated_at') }}
+)
+
+select * from versions

@@ -1,0 +1,106 @@
+{{ config(unique_key='order_id', dist='order_id', sort=['order_date']) }}
+
+with
+{% if is_incremental() %}
+touched as (
+    {{ shopdw.touched_order_ids(['orders', 'order_items', 'order_payments', 'order_reviews', 'customers']) }}
+),
+{% endif %}
+
+orders as (
+    select * from {{ ref('stg_shop__orders') }}
+    {% if is_incremental() %}where order_id in (select order_id from touched){% endif %}
+),
+
+items as (
+    select * from {{ ref('stg_shop__order_items') }}
+    {% if is_incremental() %}where order_id in (select order_id from touched){% endif %}
+),
+
+payments as (
+    select * from {{ ref('stg_shop__order_payments') }}
+    {% if is_incremental() %}where order_id in (select order_id from touched){% endif %}
+),
+
+reviews as (
+    select * from {{ ref('stg_shop__order_reviews') }}
+    {% if is_incremental() %}where order_id in (select order_id from touched){% endif %}
+),
+
+customers as (
+    select * from {{ ref('dim_customer') }}
+),
+
+item_totals as (
+    select
+        order_id,
+        count(*) as item_count,
+        sum(price) as items_value,
+        sum(freight_value) as freight_value,
+        max(_loaded_at) as _loaded_at
+    from items
+    group by order_id
+),
+
+payment_totals as (
+    select
+        order_id,
+        count(*) as payment_count,
+        sum(payment_value) as paid_value,
+        max(_loaded_at) as _loaded_at
+    from payments
+    group by order_id
+),
+
+review_totals as (
+    select
+        order_id,
+        cast(avg(cast(review_score as numeric(6, 2))) as numeric(4, 2)) as review_score,
+        max(_loaded_at) as _loaded_at
+    from reviews
+    group by order_id
+),
+
+final as (
+    select
+        orders.order_id,
+        customers.customer_sk,
+        orders.customer_id,
+        customers.customer_unique_id,
+        orders.order_status,
+        orders.order_status not in ('canceled', 'unavailable') as is_revenue,
+        cast(orders.purchased_at as date) as order_date,
+        orders.purchased_at,
+        orders.approved_at,
+        orders.delivered_to_carrier_at,
+        orders.delivered_at,
+        orders.estimated_delivery_at,
+        orders.delivered_at is not null as is_delivered,
+        case when orders.delivered_at is not null
+            then {{ shopdw.days_between('orders.purchased_at', 'orders.delivered_at') }} end as delivery_days,
+        case when orders.delivered_at is not null and orders.estimated_delivery_at is not null
+            then cast(orders.delivered_at as date) > cast(orders.estimated_delivery_at as date) end as is_late,
+        cast(coalesce(item_totals.item_count, 0) as integer) as item_count,
+        {{ shopdw.money('coalesce(item_totals.items_value, 0)') }} as items_value,
+        {{ shopdw.money('coalesce(item_totals.freight_value, 0)') }} as freight_value,
+        {{ shopdw.money('coalesce(item_totals.items_value, 0) + coalesce(item_totals.freight_value, 0)') }}
+            as order_value,
+        {{ shopdw.money('coalesce(payment_totals.paid_value, 0)') }} as paid_value,
+        cast(coalesce(payment_totals.payment_count, 0) as integer) as payment_count,
+        review_totals.review_score,
+        greatest(
+            orders._loaded_at,
+            coalesce(item_totals._loaded_at, orders._loaded_at),
+            coalesce(payment_totals._loaded_at, orders._loaded_at),
+            coalesce(review_totals._loaded_at, orders._loaded_at)
+        ) as _loaded_at
+    from orders
+    left join item_totals on item_totals.order_id = orders.order_id
+    left join payment_totals on payment_totals.order_id = orders.order_id
+    left join review_totals on review_totals.order_id = orders.order_id
+    left join customers
+        on customers.customer_id = orders.customer_id
+        and {{ shopdw.valid_at('customers', 'orders.purchased_at') }}
+)
+
+select * from final

@@ -1,0 +1,35 @@
+{{ config(unique_key=['order_id', 'payment_sequential'], dist='order_id', sort=['order_date']) }}
+
+with
+{% if is_incremental() %}
+touched as (
+    {{ shopdw.touched_order_ids(['orders', 'order_payments']) }}
+),
+{% endif %}
+
+payments as (
+    select * from {{ ref('stg_shop__order_payments') }}
+    {% if is_incremental() %}where order_id in (select order_id from touched){% endif %}
+),
+
+orders as (
+    select * from {{ ref('stg_shop__orders') }}
+    {% if is_incremental() %}where order_id in (select order_id from touched){% endif %}
+),
+
+final as (
+    select
+        md5(payments.order_id || '-' || cast(payments.payment_sequential as {{ dbt.type_string() }})) as payment_sk,
+        payments.order_id,
+        payments.payment_sequential,
+        orders.customer_id,
+        cast(orders.purchased_at as date) as order_date,
+        payments.payment_type,
+        payments.payment_installments,
+        payments.payment_value,
+        case when orders._loaded_at > payments._loaded_at then orders._loaded_at else payments._loaded_at end as _loaded_at
+    from payments
+    inner join orders on orders.order_id = payments.order_id
+)
+
+select * from final

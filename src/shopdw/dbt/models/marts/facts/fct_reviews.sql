@@ -1,0 +1,36 @@
+{{ config(unique_key=['review_id', 'order_id'], dist='order_id', sort=['review_created_at']) }}
+
+with
+{% if is_incremental() %}
+touched as (
+    {{ shopdw.touched_order_ids(['orders', 'order_reviews']) }}
+),
+{% endif %}
+
+reviews as (
+    select * from {{ ref('stg_shop__order_reviews') }}
+    {% if is_incremental() %}where order_id in (select order_id from touched){% endif %}
+),
+
+orders as (
+    select * from {{ ref('stg_shop__orders') }}
+    {% if is_incremental() %}where order_id in (select order_id from touched){% endif %}
+),
+
+final as (
+    select
+        md5(reviews.review_id || '-' || reviews.order_id) as review_sk,
+        reviews.review_id,
+        reviews.order_id,
+        orders.customer_id,
+        cast(orders.purchased_at as date) as order_date,
+        reviews.review_score,
+        reviews.review_comment_title is not null or reviews.review_comment_message is not null as has_comment,
+        reviews.review_created_at,
+        reviews.review_answered_at,
+        case when orders._loaded_at > reviews._loaded_at then orders._loaded_at else reviews._loaded_at end as _loaded_at
+    from reviews
+    inner join orders on orders.order_id = reviews.order_id
+)
+
+select * from final

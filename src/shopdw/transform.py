@@ -1,0 +1,450 @@
+"""Run the dbt project shipped in the package (src/shopdw/dbt) in-process with dbtRunner.
+
+profiles.yml is generated from shopdw's Settings into a temp dir for each invocation (no
+hand-edited ~/.dbt); passwords reach dbt through an environment variable read by env_var(),
+so they never land on disk or in logs. dbt's target/ and logs/ go to the same temp dir.
+
+Public API:
+    transform(settings, full_refresh=False, select=None, progress=False) -> TransformResult
+    scv(settings, customer_unique_id) -> dict | None
+    build_docs(settings, out_dir) -> Path
+    parse_project(settings) -> manifest      (no connection needed; used for the redshift target)
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+import threading
+import time
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, field
+from datetime import date, datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import Any, Iterator, Sequence
+
+import yaml
+
+from shopdw.config import Settings, require
+from shopdw.errors import ConfigError, DataError, ShopdwError, TransientError
+
+PROJECT_DIR = Path(__file__).resolve().parent / "dbt"
+PROFILE = "shopdw"
+PASSWORD_ENV = "SHOPDW_DBT_PASSWORD"  # read by env_var() in the generated profile
+LOOKBACK_DAYS = 3
+ANALYTICS_SCHEMA = "analytics"
+
+_LOCK = threading.Lock()  # dbtRunner is not re-entrant: one invocation at a time per process
+
+
+# ---------------------------------------------------------------- results
+
+
+@dataclass
+class NodeResult:
+    """One dbt node's outcome: a model, seed, test or unit test."""
+
+    unique_id: str
+    name: str
+    resource_type: str  # model | seed | test | unit_test | snapshot
+    status: str  # success | error | fail | warn | pass | skipped
+    seconds: float
+    rows_affected: int | None = None
+    failures: int | None = None
+    message: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.status in ("success", "pass", "warn")
+
+
+@dataclass
+class TransformResult:
+    target: str
+    command: str
+    full_refresh: bool
+    select: list[str] | None
+    seconds: float
+    nodes: list[NodeResult] = field(default_factory=list)
+    error: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None and all(n.ok for n in self.nodes)
+
+    @property
+    def failed(self) -> list[NodeResult]:
+        return [n for n in self.nodes if not n.ok]
+
+    def counts(self) -> dict[str, int]:
+        out: dict[str, int] = {}
+        for n in self.nodes:
+            out[n.status] = out.get(n.status, 0) + 1
+        return out
+
+    def node(self, name: str) -> NodeResult:
+        for n in self.nodes:
+            if n.name == name or n.unique_id == name:
+                return n
+        raise KeyError(name)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "ok": self.ok,
+            "target": self.target,
+            "command": self.command,
+            "full_refresh": self.full_refresh,
+            "select": self.select,
+            "seconds": round(self.seconds, 3),
+            "counts": self.counts(),
+            "error": self.error,
+            "nodes": [asdict(n) for n in self.nodes],
+        }
+
+    def render(self, console: Any = None) -> None:
+        from rich.console import Console
+        from rich.table import Table
+
+        console = console or Console()
+        by_type: dict[str, dict[str, int]] = {}
+        for n in self.nodes:
+            by_type.setdefault(n.resource_type, {}).setdefault(n.status, 0)
+            by_type[n.resource_type][n.status] += 1
+        table = Table(title=f"dbt {self.command} on {self.target}" + (" (full refresh)" if self.full_refresh else ""))
+        table.add_column("kind")
+        table.add_column("results")
+        for kind, counts in sorted(by_type.items()):
+            table.add_row(kind, ", ".join(f"{s} {c}" for s, c in sorted(counts.items())))
+        console.print(table)
+        for n in self.failed:
+            detail = f" ({n.failures} failing rows)" if n.failures else ""
+            console.print(f"[red]{n.status}[/red] {n.resource_type} {n.name}{detail}: {n.message or ''}")
+        if self.error:
+            console.print(f"[red]error[/red]: {self.error}")
+        verdict = "[green]ok[/green]" if self.ok else "[red]failed[/red]"
+        console.print(f"{verdict}: {len(self.nodes)} nodes in {self.seconds:.1f}s")
+
+
+# ---------------------------------------------------------------- profiles
+
+
+def _postgres_output(dsn: str, threads: int) -> tuple[dict[str, Any], str | None]:
+    from psycopg.conninfo import conninfo_to_dict
+
+    try:
+        info = conninfo_to_dict(dsn)
+    except Exception:
+        raise ConfigError(
+            "postgres_dsn (SHOPDW_POSTGRES_DSN) is not a valid PostgreSQL DSN; use postgresql://user:pass@host:port/db"
+        ) from None
+    missing = [k for k in ("host", "dbname") if not info.get(k)]
+    if missing:
+        raise ConfigError(f"postgres_dsn (SHOPDW_POSTGRES_DSN) lacks {', '.join(missing)}; use postgresql://user@host:port/db")
+    password = info.get("password")
+    out = {
+        "type": "postgres",
+        "host": str(info["host"]),
+        "port": int(info.get("port") or 5432),
+        "user": str(info.get("user") or "postgres"),
+        "password": "{{ env_var('" + PASSWORD_ENV + "', '') }}",
+        "dbname": str(info["dbname"]),
+        "schema": "public",
+        "threads": threads,
+        "connect_timeout": 10,
+    }
+    return out, (str(password) if password else None)
+
+
+def profile_for(settings: Settings) -> tuple[dict[str, Any], str | None]:
+    """The profiles.yml content for settings.target, and the password to pass in the environment."""
+    threads = max(1, int(settings.dbt_threads))
+    if settings.target == "duckdb":
+        path = Path(settings.duckdb_path).expanduser().resolve()
+        path.parent.mkdir(parents=True, exist_ok=True)
+        output: dict[str, Any] = {"type": "duckdb", "path": str(path), "schema": "main", "threads": threads}
+        password = None
+    elif settings.target == "postgres":
+        require(settings, "postgres_dsn")
+        assert settings.postgres_dsn is not None
+        output, password = _postgres_output(settings.postgres_dsn.reveal(), threads)
+    elif settings.target == "redshift":
+        require(settings, "redshift_host")
+        output = {
+            "type": "redshift",
+            "host": settings.redshift_host,
+            "port": int(settings.redshift_port),
+            "dbname": settings.redshift_database,
+            "schema": "public",
+            "threads": threads,
+            "sslmode": "prefer",
+        }
+        password = None
+        if settings.redshift_password is not None:
+            require(settings, "redshift_user")
+            output.update(method="database", user=settings.redshift_user)
+            output["password"] = "{{ env_var('" + PASSWORD_ENV + "', '') }}"
+            password = settings.redshift_password.reveal()
+        else:  # IAM: temporary credentials from the AWS credential chain
+            output.update(method="iam", region=settings.redshift_region or "us-east-1")
+            if settings.redshift_user:
+                output["user"] = settings.redshift_user
+            if settings.redshift_workgroup:
+                output["is_serverless"] = True
+                output["serverless_work_group"] = settings.redshift_workgroup
+    else:  # load_settings already refuses this
+        raise ConfigError(f"target {settings.target!r} is not duckdb, postgres or redshift")
+    return {PROFILE: {"target": settings.target, "outputs": {settings.target: output}}}, password
+
+
+def _vars(settings: Settings) -> dict[str, Any]:
+    prefix = settings.redshift_schema_prefix if settings.target == "redshift" else ""
+    if prefix and not prefix.replace("_", "").isalnum():
+        raise ConfigError(
+            f"redshift_schema_prefix {prefix!r} (SHOPDW_REDSHIFT_SCHEMA_PREFIX) may hold only letters, digits and '_'"
+        )
+    return {"lookback_days": LOOKBACK_DAYS, "schema_prefix": prefix}
+
+
+@contextmanager
+def _dbt_env(settings: Settings) -> Iterator[tuple[Path, list[str]]]:
+    """A temp dir with profiles.yml (and dbt's target/ and logs/); yields it and the common flags."""
+    profile, password = profile_for(settings)
+    with tempfile.TemporaryDirectory(prefix="shopdw-dbt-") as tmp:
+        tmpdir = Path(tmp)
+        (tmpdir / "profiles.yml").write_text(yaml.safe_dump(profile, sort_keys=True))
+        flags = [
+            "--project-dir", str(PROJECT_DIR),
+            "--profiles-dir", str(tmpdir),
+            "--target-path", str(tmpdir / "target"),
+            "--log-path", str(tmpdir / "logs"),
+            "--vars", json.dumps(_vars(settings)),
+        ]  # fmt: skip
+        old = os.environ.get(PASSWORD_ENV)
+        os.environ[PASSWORD_ENV] = password or ""
+        try:
+            yield tmpdir, flags
+        finally:
+            if old is None:
+                os.environ.pop(PASSWORD_ENV, None)
+            else:
+                os.environ[PASSWORD_ENV] = old
+
+
+def _release_duckdb() -> None:
+    """dbt-duckdb keeps its database open in a process-wide environment; close it so the
+    file can be opened again (by us, the loader or the next dbt invocation)."""
+    try:
+        from dbt.adapters.duckdb.environments import Environment
+
+        Environment._instance = None  # type: ignore[attr-defined]
+    except Exception:  # pragma: no cover - older/newer dbt-duckdb layouts
+        pass
+    try:
+        from dbt.adapters.factory import reset_adapters
+
+        reset_adapters()
+    except Exception:  # pragma: no cover
+        pass
+    import gc
+
+    gc.collect()
+
+
+def _invoke(args: list[str]) -> Any:
+    from dbt.cli.main import dbtRunner
+
+    with _LOCK:
+        try:
+            return dbtRunner().invoke(args)
+        finally:
+            _release_duckdb()
+
+
+def _classify(exc: BaseException, settings: Settings) -> ShopdwError:
+    text = str(exc)
+    low = text.lower()
+    if any(s in low for s in ("could not connect", "connection refused", "timeout", "could not translate host")):
+        return TransientError(f"dbt could not reach the {settings.target} warehouse: {text.splitlines()[0]}; check it is up")
+    if "lock" in low and settings.target == "duckdb":
+        return TransientError(
+            f"the DuckDB file {settings.duckdb_path} is locked by another process ({text.splitlines()[0]}); retry when it is free"
+        )
+    if "does not exist" in low or "catalog error" in low:
+        return DataError(
+            f"dbt could not find a table it reads ({text.splitlines()[0]}); run `shopdw load` first so raw.* exists"
+        )
+    return ConfigError(f"dbt failed on target {settings.target}: {text.splitlines()[0] if text else type(exc).__name__}")
+
+
+# ---------------------------------------------------------------- public API
+
+
+def transform(
+    settings: Settings,
+    full_refresh: bool = False,
+    select: Sequence[str] | None = None,
+    progress: bool = False,
+) -> TransformResult:
+    """`dbt build` (seeds, models, tests, unit tests) on settings.target; per-node results.
+
+    A failing test does not raise: check `.ok` / `.failed`. A dbt error that stops the run
+    (no connection, missing raw tables, broken SQL) raises a ShopdwError subclass.
+    """
+    select_list = [s for s in (select or []) if s]
+    args = ["build", "--quiet"]
+    if full_refresh:
+        args.append("--full-refresh")
+    if select_list:
+        args += ["--select", *select_list]
+    start = time.perf_counter()
+    with _progress(progress, f"dbt build on {settings.target}"), _dbt_env(settings) as (tmpdir, flags):
+        _ensure_raw_schema(settings)
+        res = _invoke(args + flags)
+    seconds = time.perf_counter() - start
+    result = TransformResult(settings.target, "build", full_refresh, select_list or None, seconds)
+    if res.result is not None and hasattr(res.result, "results"):
+        result.nodes = [_node_result(r) for r in res.result.results]
+    if res.exception is not None:
+        raise _classify(res.exception, settings)
+    if not res.success and not result.nodes:
+        raise ConfigError(f"dbt build failed on target {settings.target} before running any node")
+    return result
+
+
+def _ensure_raw_schema(settings: Settings) -> None:
+    """Nothing to create: raw.* belongs to the loader. Kept as the single place to check it."""
+    return None
+
+
+def _node_result(r: Any) -> NodeResult:
+    node = r.node
+    rows = None
+    resp = getattr(r, "adapter_response", None) or {}
+    if isinstance(resp, dict) and resp.get("rows_affected") not in (None, -1):
+        rows = int(resp["rows_affected"])
+    status = str(getattr(r.status, "value", r.status))
+    return NodeResult(
+        unique_id=node.unique_id,
+        name=node.name,
+        resource_type=str(getattr(node.resource_type, "value", node.resource_type)),
+        status=status,
+        seconds=round(float(r.execution_time or 0.0), 3),
+        rows_affected=rows,
+        failures=int(r.failures) if r.failures is not None else None,
+        message=(str(r.message)[:500] if r.message and status not in ("success", "pass") else None),
+    )
+
+
+@contextmanager
+def _progress(enabled: bool, label: str) -> Iterator[None]:
+    if not enabled:
+        yield
+        return
+    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+    with Progress(SpinnerColumn(), TextColumn(label), TimeElapsedColumn(), transient=True) as p:
+        p.add_task(label, total=None)
+        yield
+
+
+def parse_project(settings: Settings) -> Any:
+    """`dbt parse` for settings.target (no connection needed); returns the manifest."""
+    with _dbt_env(settings) as (tmpdir, flags):
+        res = _invoke(["parse", "--quiet", *flags])
+    if not res.success:
+        raise ConfigError(f"dbt parse failed for target {settings.target}: {res.exception}")
+    return res.result
+
+
+def build_docs(settings: Settings, out_dir: str | os.PathLike[str]) -> Path:
+    """`dbt docs generate --static`; copies the single-page site (index.html) and the
+    manifest/catalog JSON into out_dir. Returns the path of index.html."""
+    out = Path(out_dir)
+    with _dbt_env(settings) as (tmpdir, flags):
+        res = _invoke(["docs", "generate", "--static", "--quiet", *flags])
+        if not res.success:
+            raise _classify(res.exception or RuntimeError("dbt docs generate failed"), settings)
+        target = tmpdir / "target"
+        out.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(target / "static_index.html", out / "index.html")
+        for name in ("manifest.json", "catalog.json"):
+            if (target / name).exists():
+                shutil.copyfile(target / name, out / name)
+    return out / "index.html"
+
+
+SCV_COLUMNS = (
+    "customer_unique_id", "customer_zip_code_prefix", "customer_city", "customer_state",
+    "first_order_at", "last_order_at", "orders", "items", "lifetime_value", "avg_order_value",
+    "freight_paid", "favourite_category", "preferred_payment_type", "avg_installments",
+    "avg_review_score", "late_delivery_rate", "days_since_last_order", "recency_score",
+    "frequency_score", "monetary_score", "rfm_segment", "web_sessions", "converted_sessions",
+    "conversion_rate",
+)  # fmt: skip
+
+
+def scv(settings: Settings, customer_unique_id: str) -> dict[str, Any] | None:
+    """One person's Single Customer View row (analytics.customer_360), or None if unknown."""
+    schema = _schema(settings, ANALYTICS_SCHEMA)
+    sql = f"select {', '.join(SCV_COLUMNS)} from {schema}.customer_360 where customer_unique_id = %s"  # noqa: S608
+    rows = _query(settings, sql, (customer_unique_id,))
+    if not rows:
+        return None
+    return {k: _plain(v) for k, v in zip(SCV_COLUMNS, rows[0], strict=True)}
+
+
+def _schema(settings: Settings, name: str) -> str:
+    prefix = _vars(settings)["schema_prefix"]
+    return f'"{prefix}{name}"'
+
+
+def _plain(v: Any) -> Any:
+    if isinstance(v, Decimal):
+        return float(v) if v != v.to_integral_value() else int(v) if abs(v) < 2**53 else str(v)
+    if isinstance(v, (datetime, date)):
+        return v.isoformat()
+    return v
+
+
+def _query(settings: Settings, sql: str, params: tuple[Any, ...]) -> list[tuple[Any, ...]]:
+    if settings.target == "duckdb":
+        import duckdb
+
+        path = Path(settings.duckdb_path)
+        if not path.exists():
+            raise DataError(f"no DuckDB warehouse at {path}; run `shopdw load` and `shopdw transform` first")
+        try:
+            con = duckdb.connect(str(path), read_only=True)
+        except duckdb.IOException as e:
+            raise TransientError(f"the DuckDB file {path} is busy ({e}); retry when the other run is done") from None
+        try:
+            return con.execute(sql.replace("%s", "?"), params).fetchall()
+        except duckdb.CatalogException:
+            raise DataError(
+                f"{ANALYTICS_SCHEMA}.customer_360 does not exist in {path}; run `shopdw transform` first"
+            ) from None
+        finally:
+            con.close()
+    import psycopg
+
+    if settings.target == "postgres":
+        require(settings, "postgres_dsn")
+        assert settings.postgres_dsn is not None
+        conninfo: dict[str, Any] = {"conninfo": settings.postgres_dsn.reveal()}
+    else:
+        require(settings, "redshift_host", "redshift_user", "redshift_password")
+        assert settings.redshift_password is not None
+        conninfo = {
+            "host": settings.redshift_host, "port": settings.redshift_port, "dbname": settings.redshift_database,
+            "user": settings.redshift_user, "password": settings.redshift_password.reveal(),
+        }  # fmt: skip
+    try:
+        with psycopg.connect(connect_timeout=10, **conninfo) as con:
+            return con.execute(sql, params).fetchall()  # type: ignore[arg-type]
+    except psycopg.errors.UndefinedTable:
+        raise DataError(f"{ANALYTICS_SCHEMA}.customer_360 does not exist on {settings.target}; run `shopdw transform` first") from None
+    except psycopg.OperationalError as e:
+        raise TransientError(f"could not reach the {settings.target} warehouse: {str(e).splitlines()[0]}") from None
