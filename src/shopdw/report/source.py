@@ -1,9 +1,8 @@
 """Read-only access to the warehouse for the dashboard and the exports.
 
-One small seam: `open_source(settings)` yields an object with `query(sql) -> pyarrow.Table`
-and `exists(schema, table) -> bool`. It goes through `shopdw.warehouse.open_warehouse`
-when that interface is available and falls back to a read-only DuckDB connection
-otherwise, so the report code never talks to a driver directly.
+`open_source(settings)` yields an object with `query(sql) -> pyarrow.Table`,
+`exists(schema, table) -> bool` and `table(schema, name)` (quoted, with the Redshift
+schema prefix), over `shopdw.warehouse.open_warehouse`.
 """
 
 from __future__ import annotations
@@ -16,7 +15,7 @@ from typing import Iterator
 import pyarrow as pa
 
 from shopdw.config import Settings
-from shopdw.errors import ConfigError, DataError, TransientError
+from shopdw.errors import ConfigError
 
 _IDENT = re.compile(r"^[a-z_][a-z0-9_]*$")
 
@@ -67,44 +66,18 @@ class Source:
 
 @contextlib.contextmanager
 def open_source(settings: Settings) -> Iterator[Source]:
-    """Open the configured warehouse for reading."""
-    try:
-        from shopdw.warehouse import open_warehouse  # type: ignore[attr-defined]
-    except ImportError:
-        open_warehouse = None
-    if open_warehouse is not None:
-        with open_warehouse(settings) as wh:
-            yield Source(settings, wh.query_arrow, f"{settings.target} warehouse")
-        return
-    if settings.target != "duckdb":
-        raise ConfigError(
-            f"target {settings.target!r}: the warehouse interface (shopdw.warehouse.open_warehouse) is not "
-            "available in this build; use --target duckdb"
-        )
-    yield from _duckdb_source(settings)
+    """Open the configured warehouse for reading (through shopdw.warehouse.open_warehouse)."""
+    from shopdw.warehouse import open_warehouse
 
-
-def _duckdb_source(settings: Settings) -> Iterator[Source]:
-    import duckdb
-
-    path = Path(settings.duckdb_path)
-    if not path.exists():
-        raise ConfigError(
-            f"DuckDB warehouse {path} does not exist (setting duckdb_path / SHOPDW_DUCKDB_PATH); "
-            "run `shopdw run` (or load + transform) first"
-        )
-    try:
-        con = duckdb.connect(str(path), read_only=True)
-    except duckdb.IOException as e:
-        raise TransientError(f"cannot open {path} read-only ({e}); is another process writing it? retry") from None
-    try:
-
-        def q(sql: str) -> pa.Table:
-            try:
-                return con.sql(sql).to_arrow_table()
-            except duckdb.CatalogException as e:
-                raise DataError(f"{path}: {e}") from None
-
-        yield Source(settings, q, f"DuckDB {path}")
-    finally:
-        con.close()
+    if settings.target == "duckdb":
+        path = Path(settings.duckdb_path)
+        if not path.exists():  # do not let a report create an empty warehouse file
+            raise ConfigError(
+                f"DuckDB warehouse {path} does not exist (setting duckdb_path / SHOPDW_DUCKDB_PATH); "
+                "run `shopdw run` (or load + transform) first"
+            )
+        describe = f"DuckDB {path}"
+    else:
+        describe = f"{settings.target} warehouse"
+    with open_warehouse(settings) as wh:
+        yield Source(settings, wh.query_arrow, describe)
