@@ -1,0 +1,319 @@
+"""`shopdw load`: every new lake file into raw.<entity>, exactly once.
+
+For each file under raw/ (parents first, in LOAD_ORDER, then by date and path): read its
+bytes once, hash them, and decide from the ledger: already done (skip), same path with
+other content (rejected: lake files are immutable), same content under another name
+(duplicate), or new (validate, then load). A file's raw rows, its quarantined rows and its
+ledger row commit in one transaction, under the warehouse's run lock, so a crash at any
+point leaves either the whole file or nothing, and a rerun picks up where it stopped.
+"""
+
+from __future__ import annotations
+
+import secrets
+import time
+from dataclasses import asdict, dataclass, field
+from datetime import date, datetime, timezone
+from typing import Any
+
+import pyarrow as pa
+
+from shopdw.config import Settings
+from shopdw.contracts import CONTRACTS, LOAD_ORDER
+from shopdw.errors import TransientError
+from shopdw.lake.layout import RAW_PREFIX, parse_raw_path
+from shopdw.lake.store import Lake, LakeFile, lake_from_settings, sha256
+from shopdw.load.ledger import LEDGER_SCHEMA, QUARANTINE_SCHEMA, all_tables, is_done, read_ledger
+from shopdw.load.validate import FileRejected, Validator
+
+COMMIT_ATTEMPTS = 5
+
+
+@dataclass
+class FileOutcome:
+    path: str
+    status: str  # loaded | rejected | duplicate
+    entity: str | None = None
+    rows_in_file: int | None = None
+    rows_loaded: int = 0
+    rows_quarantined: int = 0
+    reason: str | None = None
+    schema_drift: str | None = None
+
+
+@dataclass
+class LoadResult:
+    run_id: str
+    target: str
+    files: list[FileOutcome] = field(default_factory=list)
+    files_seen: int = 0
+    files_already_done: int = 0
+    seconds: float = 0.0
+
+    def _count(self, status: str) -> int:
+        return sum(1 for f in self.files if f.status == status)
+
+    @property
+    def rows_by_entity(self) -> dict[str, dict[str, int]]:
+        out: dict[str, dict[str, int]] = {}
+        for f in self.files:
+            if f.entity and f.status == "loaded":
+                e = out.setdefault(f.entity, {"files": 0, "rows_loaded": 0, "rows_quarantined": 0})
+                e["files"] += 1
+                e["rows_loaded"] += f.rows_loaded
+                e["rows_quarantined"] += f.rows_quarantined
+        return {k: out[k] for k in sorted(out, key=lambda e: LOAD_ORDER.index(e) if e in LOAD_ORDER else 99)}
+
+    @property
+    def exit_code(self) -> int:
+        return 1 if self._count("rejected") else 0
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "run_id": self.run_id,
+            "target": self.target,
+            "files_seen": self.files_seen,
+            "files_already_loaded": self.files_already_done,
+            "files_loaded": self._count("loaded"),
+            "files_rejected": self._count("rejected"),
+            "files_duplicate": self._count("duplicate"),
+            "rows_loaded": sum(f.rows_loaded for f in self.files),
+            "rows_quarantined": sum(f.rows_quarantined for f in self.files),
+            "rows_by_entity": self.rows_by_entity,
+            "seconds": round(self.seconds, 3),
+            "exit_code": self.exit_code,
+            "files": [asdict(f) for f in self.files],
+        }
+
+    def render(self, console=None) -> None:
+        from rich.console import Console
+        from rich.table import Table
+
+        console = console or Console()
+        d = self.to_dict()
+        t = Table(title=f"shopdw load → {self.target} (run {self.run_id})")
+        for col in ("entity", "files", "rows loaded", "rows quarantined"):
+            t.add_column(col, justify="left" if col == "entity" else "right")
+        for entity, c in d["rows_by_entity"].items():
+            t.add_row(entity, str(c["files"]), f"{c['rows_loaded']:,}", f"{c['rows_quarantined']:,}")
+        console.print(t)
+        console.print(
+            f"{d['files_loaded']} file(s) loaded, {d['files_duplicate']} duplicate, {d['files_rejected']} rejected, "
+            f"{d['files_already_loaded']} already loaded before; {d['rows_loaded']:,} rows loaded, "
+            f"{d['rows_quarantined']:,} quarantined in {d['seconds']:.1f}s"
+        )
+        for f in self.files:
+            if f.status == "rejected":
+                console.print(f"[red]rejected[/] {f.path}: {f.reason}", highlight=False)
+            elif f.status == "duplicate":
+                console.print(f"[yellow]duplicate[/] {f.path}: {f.reason}", highlight=False)
+            if f.schema_drift:
+                console.print(f"[yellow]schema drift[/] {f.path}: {f.schema_drift}", highlight=False)
+        if d["rows_quarantined"]:
+            console.print("Quarantined rows (with reasons) are in meta.quarantine.")
+
+
+def new_run_id() -> str:
+    return f"load-{datetime.now(timezone.utc):%Y%m%dT%H%M%S}-{secrets.token_hex(3)}"
+
+
+def _sort_key(f: LakeFile) -> tuple:
+    try:
+        rp = parse_raw_path(f.path)
+        rank = LOAD_ORDER.index(rp.entity) if rp.entity in CONTRACTS else -1
+        return (rank, rp.ingest_date.isoformat(), f.path)
+    except ValueError:
+        return (-1, "", f.path)
+
+
+def _with_lineage(good: pa.Table, path: str, batch_id: str, ingest_date: date, loaded_at: datetime, run_id: str):
+    n = good.num_rows
+    cols = list(good.columns) + [
+        pa.repeat(pa.scalar(path, pa.string()), n),
+        pa.repeat(pa.scalar(batch_id, pa.string()), n),
+        pa.repeat(pa.scalar(ingest_date, pa.date32()), n),
+        pa.repeat(pa.scalar(loaded_at, pa.timestamp("us")), n),
+        pa.repeat(pa.scalar(run_id, pa.string()), n),
+    ]
+    names = good.column_names + ["_source_file", "_batch_id", "_ingest_date", "_loaded_at", "_run_id"]
+    return pa.table(cols, names=names)
+
+
+def _open(settings: Settings, lake: Lake):
+    from shopdw.warehouse import open_warehouse
+
+    if settings.target == "redshift":
+        from shopdw.warehouse.redshift import RedshiftWarehouse
+
+        return RedshiftWarehouse.from_settings(settings, lake=lake)
+    return open_warehouse(settings)
+
+
+def load(
+    settings: Settings,
+    run_id: str | None = None,
+    progress: bool = True,
+    until: date | None = None,
+    lock_timeout: float = 600.0,
+) -> LoadResult:
+    """Load every new lake file (ingest_date <= until, if given) into the warehouse, exactly once.
+
+    Rejected files are recorded, not raised: `result.exit_code` is 1 if any file was rejected.
+    Raises ConfigError / TransientError (after retries) / LakeError for problems that stop a run.
+    """
+    t0 = time.monotonic()
+    run_id = run_id or new_run_id()
+    lake = lake_from_settings(settings)
+    result = LoadResult(run_id=run_id, target=settings.target)
+    loaded_at = datetime.now(timezone.utc).replace(tzinfo=None, microsecond=0)
+    validator = Validator()
+    wh = _open(settings, lake)
+    try:
+        with wh.run_lock(timeout=lock_timeout):
+            wh.ensure_tables(all_tables())
+            state = read_ledger(wh)
+            files = sorted(lake.list(RAW_PREFIX), key=_sort_key)
+            if until is not None:
+                files = [f for f in files if _sort_key(f)[1] == "" or _sort_key(f)[1] <= until.isoformat()]
+            result.files_seen = len(files)
+            seeded: set[str] = set()
+            with _progress(progress, len(files)) as advance:
+                for f in files:
+                    data = lake.get(f.path)
+                    h = sha256(data)
+                    advance(f.path)
+                    if (f.path, h) in state.done:
+                        result.files_already_done += 1
+                        continue
+                    outcome, writes, good = _process(f, data, h, state, validator, wh, seeded, loaded_at, run_id)
+                    _commit(wh, writes, f.path, h)
+                    state.add(f.path, h, outcome.status)
+                    if good is not None and good.num_rows:
+                        validator.add_keys(outcome.entity, good)
+                    result.files.append(outcome)
+            wh.finish_load()
+    finally:
+        validator.close()
+        wh.close()
+    result.seconds = time.monotonic() - t0
+    return result
+
+
+def _process(f: LakeFile, data: bytes, h: str, state, validator: Validator, wh, seeded: set[str],
+             loaded_at: datetime, run_id: str):  # fmt: skip
+    """Decide a file's fate; return its outcome, the rows to commit and (if loaded) its good rows."""
+    entity = batch_id = ingest_date = None
+    good = None
+    quarantine = None
+    try:
+        try:
+            rp = parse_raw_path(f.path)
+        except ValueError as e:
+            raise FileRejected(f"{e}; move it to a valid raw path") from None
+        entity, batch_id, ingest_date = rp.entity, rp.batch_id, rp.ingest_date
+        if entity not in CONTRACTS:
+            raise FileRejected(f"unknown entity folder {entity!r}; known entities: {', '.join(LOAD_ORDER)}")
+        if f.path in state.hashes_by_path:
+            raise FileRejected(
+                f"immutable file changed: {f.path} was already recorded with sha256 "
+                f"{sorted(state.hashes_by_path[f.path])[0][:12]}, now {h[:12]}; lake files are immutable: "
+                "write the correction as a new batch id"
+            )
+        if h in state.loaded_hash_path:
+            outcome = FileOutcome(f.path, "duplicate", entity, reason=f"same content as {state.loaded_hash_path[h]}")
+        else:
+            _seed_parent_keys(entity, validator, wh, seeded)
+            checked = validator.check(entity, rp.fmt, data, rp.ingest_date)
+            good = _with_lineage(checked.good, f.path, batch_id, ingest_date, loaded_at, run_id)
+            nbad = checked.bad.num_rows
+            outcome = FileOutcome(f.path, "loaded", entity, checked.rows_in_file, checked.good.num_rows, nbad,
+                                  schema_drift=checked.drift)  # fmt: skip
+            if nbad:
+                quarantine = pa.table(
+                    [
+                        pa.repeat(pa.scalar(entity, pa.string()), nbad),
+                        pa.repeat(pa.scalar(f.path, pa.string()), nbad),
+                        checked.bad["row_number"],
+                        checked.bad["reason"],
+                        checked.bad["row"],
+                        pa.repeat(pa.scalar(run_id, pa.string()), nbad),
+                        pa.repeat(pa.scalar(loaded_at, pa.timestamp("us")), nbad),
+                    ],
+                    schema=QUARANTINE_SCHEMA,
+                )
+    except FileRejected as e:
+        outcome = FileOutcome(f.path, "rejected", entity, reason=str(e))
+        good = None
+    ledger = pa.Table.from_pylist(
+        [
+            {
+                "path": f.path, "size": len(data), "content_hash": h, "entity": entity, "batch_id": batch_id,
+                "ingest_date": ingest_date, "rows_in_file": outcome.rows_in_file, "rows_loaded": outcome.rows_loaded,
+                "rows_quarantined": outcome.rows_quarantined, "status": outcome.status, "reason": outcome.reason,
+                "schema_drift": outcome.schema_drift, "loaded_at": loaded_at, "run_id": run_id,
+            }
+        ],
+        schema=LEDGER_SCHEMA,
+    )  # fmt: skip
+    writes = []
+    if good is not None:
+        writes.append(("raw", entity, good))
+    if quarantine is not None:
+        writes.append(("meta", "quarantine", quarantine))
+    writes.append(("meta", "load_ledger", ledger))
+    return outcome, writes, good
+
+
+def _seed_parent_keys(entity: str, validator: Validator, wh, seeded: set[str]) -> None:
+    """Before the first file whose foreign keys point at a parent, load that parent's keys from raw.*."""
+    for fk in CONTRACTS[entity].foreign_keys:
+        if fk.parent in seeded:
+            continue
+        col = wh.quote_ident(fk.parent_column)
+        keys = wh.query_arrow(f"select distinct {col} from {wh.qualified('raw', fk.parent)} where {col} is not null")
+        if keys.num_rows:
+            validator.add_keys(fk.parent, keys.rename_columns([fk.parent_column]).cast(
+                pa.schema([(fk.parent_column, pa.string())])))  # fmt: skip
+        seeded.add(fk.parent)
+
+
+def _commit(wh, writes, path: str, h: str) -> None:
+    """Commit one file; on a dropped connection reconnect, check whether the commit landed, retry."""
+    for attempt in range(1, COMMIT_ATTEMPTS + 1):
+        try:
+            wh.commit_file(writes)
+            return
+        except TransientError:
+            if attempt == COMMIT_ATTEMPTS:
+                raise
+            time.sleep(min(8.0, 0.25 * 2 ** (attempt - 1)))
+            wh.reconnect()
+            if is_done(wh, path, h):
+                return
+
+
+class _progress:
+    """A rich progress bar over files (or nothing when progress is off)."""
+
+    def __init__(self, enabled: bool, total: int):
+        self.enabled, self.total = enabled, total
+        self.bar = None
+
+    def __enter__(self):
+        if not self.enabled:
+            return lambda _path: None
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+        self.bar = Progress(TextColumn("load {task.description}"), BarColumn(), MofNCompleteColumn(),
+                            TimeElapsedColumn(), transient=True)  # fmt: skip
+        self.bar.__enter__()
+        task = self.bar.add_task("", total=self.total)
+
+        def advance(path: str) -> None:
+            self.bar.update(task, advance=1, description=path.split("/")[1] if "/" in path else path)
+
+        return advance
+
+    def __exit__(self, *exc):
+        if self.bar is not None:
+            self.bar.__exit__(*exc)
