@@ -262,3 +262,25 @@ def test_page_renders_without_quality_runs(tmp_path, chromium, meta):
     assert all(seen["charts"][c]["drawn"] for c in CHARTS)
     if meta == "none":
         assert "meta.dq_results does not exist yet" in text
+
+
+def test_postgres_warehouse_gives_the_same_page_data(tmp_path, pg_dsn):
+    import json
+
+    from test_dashboard_data import copy_to_postgres
+
+    from shopdw.config import Secret
+
+    db = make_warehouse(tmp_path / "w.duckdb")
+    copy_to_postgres(db, pg_dsn)
+
+    def payload(page: Path) -> dict:
+        text = re.search(r'<script type="application/json" id="shopdw-data">(.*?)</script>', page.read_text(), re.S)
+        data = json.loads(text.group(1))
+        data.pop("meta")  # names the target
+        return data
+
+    pg = build_dashboard(Settings(target="postgres", postgres_dsn=Secret(pg_dsn)), tmp_path / "pg.html")
+    dk = build_dashboard(Settings(duckdb_path=db), tmp_path / "dk.html")
+    assert payload(pg) == payload(dk)
+    assert pg_dsn.rsplit("/", 1)[1] not in pg.read_text()  # nothing of the connection string in the page

@@ -232,3 +232,40 @@ def test_fixture_agrees_with_the_mart_contract(tmp_path):
     assert [v for _, v in ranks] == sorted((v for _, v in ranks), reverse=True)
     segs = {r[0] for r in con.execute("select distinct rfm_segment from analytics.customer_360").fetchall()}
     assert segs <= {"champions", "loyal", "potential_loyalist", "new", "at_risk", "hibernating", "lost"}
+
+
+_PG_TYPES = {"VARCHAR": "text", "DOUBLE": "double precision", "INTEGER": "integer", "BIGINT": "bigint",
+             "DATE": "date", "TIMESTAMP": "timestamp", "BOOLEAN": "boolean"}  # fmt: skip
+
+
+def copy_to_postgres(duckdb_path, dsn: str) -> None:
+    """Copy every analytics/meta table of the known warehouse into PostgreSQL, same names and types."""
+    import psycopg
+
+    src = duckdb.connect(str(duckdb_path))
+    try:
+        tables = src.execute(
+            "select table_schema, table_name from information_schema.tables "
+            "where table_schema in ('analytics', 'meta') order by 1, 2"
+        ).fetchall()
+        with psycopg.connect(dsn) as pg:
+            for schema in sorted({s for s, _ in tables}):
+                pg.execute(f'create schema if not exists "{schema}"')
+            for schema, table in tables:
+                cols = src.execute(
+                    "select column_name, data_type from information_schema.columns "
+                    "where table_schema = ? and table_name = ? order by ordinal_position",
+                    [schema, table],
+                ).fetchall()
+                ddl = ", ".join(
+                    f'"{c}" ' + (t.replace("DECIMAL", "numeric") if t.startswith("DECIMAL") else _PG_TYPES[t])
+                    for c, t in cols
+                )
+                pg.execute(f'create table "{schema}"."{table}" ({ddl})')
+                rows = src.execute(f'select * from "{schema}"."{table}"').fetchall()
+                if rows:
+                    marks = ", ".join(["%s"] * len(cols))
+                    with pg.cursor() as cur:
+                        cur.executemany(f'insert into "{schema}"."{table}" values ({marks})', rows)
+    finally:
+        src.close()
