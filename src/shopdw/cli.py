@@ -198,3 +198,77 @@ def quality(settings: Settings, run_id: str | None, as_json: bool) -> None:
     from shopdw.quality.status import quality as get_quality
 
     _emit(get_quality(settings, run_id), as_json)
+
+
+# ---- dashboard, export (the published page and the BI files) --------------------------------
+
+
+@main.command(epilog=EXIT_CODES_HELP)
+@click.option(
+    "--out", "out_path", type=click.Path(dir_okay=False, path_type=Path),
+    help="Where to write the page. [env SHOPDW_SITE; default ./site/index.html]",
+)  # fmt: skip
+@click.option("--no-progress", is_flag=True, help="Hide the progress spinner.")
+@_common_options
+def dashboard(settings: Settings, out_path: Path | None, no_progress: bool) -> None:
+    """Build the dashboard from the marts: one self-contained HTML page (data and charts inlined, no network).
+
+    Sales and delivery trends, top customers, RFM segments and data health, with date and
+    state filters. Money is shown as R$ with Brazilian separators (R$ 1.234,56).
+    """
+    import contextlib
+
+    from rich.console import Console
+
+    from shopdw.report.dashboard import build_dashboard
+
+    spinner = contextlib.nullcontext() if no_progress else Console(stderr=True).status("building the dashboard")
+    with spinner:
+        page = build_dashboard(settings, out_path)
+    click.echo(f"dashboard written: {page} ({page.stat().st_size:,} bytes)")
+    click.echo(f"open it in a browser: {page.as_uri()}")
+
+
+@main.command("export", epilog=EXIT_CODES_HELP)
+@click.option("--format", "fmt", type=click.Choice(["csv", "parquet"]), default="csv", show_default=True,
+              help="csv: UTF-8 with BOM (Excel, Power BI, Tableau); parquet: typed columns.")  # fmt: skip
+@click.option(
+    "--out", "out_dir", type=click.Path(file_okay=False, path_type=Path),
+    help="Folder for the files. [env SHOPDW_EXPORT_DIR; default ./exports]",
+)  # fmt: skip
+@click.option("--no-progress", is_flag=True, help="Hide the progress bar.")
+@_common_options
+def export_cmd(settings: Settings, fmt: str, out_dir: Path | None, no_progress: bool) -> None:
+    """Export the marts and customer_360 as files for Tableau, Power BI or Excel, with a manifest.json."""
+    from shopdw.report.export import export
+
+    files = export(settings, fmt=fmt, out_dir=out_dir, progress=not no_progress)
+    for f in files:
+        click.echo(str(f))
+    click.echo(f"{len(files) - 1} tables exported as {fmt} to {files[-1].parent}")
+
+
+# ---- load (issue 3) -------------------------------------------------------------------------------
+@main.command("load", epilog=EXIT_CODES_HELP)
+@click.option("--until", callback=_parse_date, help="Only files with ingest_date up to this day (YYYY-MM-DD).")
+@click.option(
+    "--wait",
+    type=click.FloatRange(0),
+    default=600,
+    show_default=True,
+    help="Seconds to wait for another run holding the warehouse's run lock (0: fail at once).",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+@click.option("--no-progress", is_flag=True, help="Hide the progress bar.")
+@_common_options
+def load_cmd(settings: Settings, until: date | None, wait: float, as_json: bool, no_progress: bool) -> None:
+    """Load every new lake file into raw.<entity>, exactly once.
+
+    Each file is checked against its entity's contract: bad rows go to meta.quarantine, a
+    broken file is rejected (exit 1) and recorded in meta.load_ledger while the others load.
+    """
+    from shopdw.load import load
+
+    result = load(settings, progress=not (no_progress or as_json), until=until, lock_timeout=wait)
+    _emit(result, as_json)
+    sys.exit(result.exit_code)

@@ -96,7 +96,8 @@ class LoadResult:
             t.add_column(col, justify="left" if col == "entity" else "right")
         for entity, c in d["rows_by_entity"].items():
             t.add_row(entity, str(c["files"]), f"{c['rows_loaded']:,}", f"{c['rows_quarantined']:,}")
-        console.print(t)
+        if d["rows_by_entity"]:
+            console.print(t)
         console.print(
             f"{d['files_loaded']} file(s) loaded, {d['files_duplicate']} duplicate, {d['files_rejected']} rejected, "
             f"{d['files_already_loaded']} already loaded before; {d['rows_loaded']:,} rows loaded, "
