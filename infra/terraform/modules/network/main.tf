@@ -24,7 +24,7 @@ resource "aws_default_security_group" "this" {
   tags = merge(var.tags, { Name = "${var.name}-default-deny" })
 }
 
-resource "aws_subnet" "private" {
+resource "aws_subnet" "this" {
   count = 3
 
   vpc_id                  = aws_vpc.this.id
@@ -35,17 +35,17 @@ resource "aws_subnet" "private" {
   tags = merge(var.tags, { Name = "${var.name}-private-${local.azs[count.index]}", Tier = "private" })
 }
 
-resource "aws_route_table" "private" {
+resource "aws_route_table" "this" {
   vpc_id = aws_vpc.this.id
 
   tags = merge(var.tags, { Name = "${var.name}-private" })
 }
 
-resource "aws_route_table_association" "private" {
+resource "aws_route_table_association" "this" {
   count = 3
 
-  subnet_id      = aws_subnet.private[count.index].id
-  route_table_id = aws_route_table.private.id
+  subnet_id      = aws_subnet.this[count.index].id
+  route_table_id = aws_route_table.this.id
 }
 
 resource "aws_flow_log" "this" {
@@ -65,7 +65,7 @@ resource "aws_vpc_endpoint" "s3" {
   vpc_id            = aws_vpc.this.id
   service_name      = "com.amazonaws.${data.aws_region.current.name}.s3"
   vpc_endpoint_type = "Gateway"
-  route_table_ids   = [aws_route_table.private.id]
+  route_table_ids   = [aws_route_table.this.id]
 
   tags = merge(var.tags, { Name = "${var.name}-s3" })
 }
@@ -76,7 +76,7 @@ resource "aws_vpc_endpoint" "interface" {
   vpc_id              = aws_vpc.this.id
   service_name        = "com.amazonaws.${data.aws_region.current.name}.${each.value}"
   vpc_endpoint_type   = "Interface"
-  subnet_ids          = aws_subnet.private[*].id
+  subnet_ids          = aws_subnet.this[*].id
   security_group_ids  = [aws_security_group.endpoints.id]
   private_dns_enabled = true
 

@@ -5,7 +5,7 @@ output "vpc_id" {
 
 output "private_subnet_ids" {
   description = "IDs of the three private subnets."
-  value       = aws_subnet.private[*].id
+  value       = aws_subnet.this[*].id
 }
 
 output "availability_zones" {
