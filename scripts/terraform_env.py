@@ -39,6 +39,7 @@ _ROLE_ARN = re.compile(rf"^{_ARN_PARTITION}:iam::\d{{12}}:role/[A-Za-z0-9+=,.@_/
 _TOPIC_ARN = re.compile(rf"^{_ARN_PARTITION}:sns:[a-z0-9-]+:\d{{12}}:[A-Za-z0-9_-]{{1,256}}$")
 _SECRET_ARN = re.compile(rf"^{_ARN_PARTITION}:secretsmanager:[a-z0-9-]+:\d{{12}}:secret:[A-Za-z0-9/_+=.@!-]+$")
 _LAKE = re.compile(r"^s3://[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](/[A-Za-z0-9_.\-/]*)?$")
+_ENVIRONMENT = re.compile(r"^[a-z][a-z0-9]{1,15}$")
 _SAFE = re.compile(r"^[A-Za-z0-9_./:@,+=$-]*$")
 
 
@@ -79,6 +80,8 @@ MAPPINGS: tuple[OutputSetting, ...] = (
     OutputSetting("region", "SHOPDW_REDSHIFT_REGION", _matching(_REGION, "an AWS region such as eu-west-1")),
     OutputSetting("redshift_admin_username", "SHOPDW_REDSHIFT_USER", _matching(_NAME, "a user name"), required=False),
     OutputSetting("sns_topic_arn", "SHOPDW_NOTIFY_SNS_TOPIC_ARN", _matching(_TOPIC_ARN, "an SNS topic ARN")),
+    # The Environment dimension of the HoursSinceLastLoad metric the freshness alarm watches.
+    OutputSetting("environment", "SHOPDW_ENVIRONMENT", _matching(_ENVIRONMENT, "an environment name such as dev")),
 )
 
 REQUIRED_OUTPUTS: tuple[str, ...] = tuple(dict.fromkeys(m.output for m in MAPPINGS if m.required))

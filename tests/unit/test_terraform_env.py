@@ -62,6 +62,7 @@ EXPECTED = {
     "SHOPDW_REDSHIFT_REGION": "eu-west-1",
     "SHOPDW_REDSHIFT_USER": "shopdw_admin",
     "SHOPDW_NOTIFY_SNS_TOPIC_ARN": "arn:aws:sns:eu-west-1:123456789012:shopdw-dev-alerts",
+    "SHOPDW_ENVIRONMENT": "dev",
 }
 
 
@@ -156,6 +157,8 @@ def test_sourcing_the_export_file_in_a_shell_gives_shopdw_the_settings(tmp_path)
     assert shell.returncode == 0, shell.stderr
     seen = json.loads(shell.stdout)
     for key, value in EXPECTED.items():
+        if key == "SHOPDW_ENVIRONMENT" and "environment" not in seen:
+            continue  # for the metric publisher; not (yet) a Settings field, and load_settings ignores it
         assert seen[key.removeprefix("SHOPDW_").lower()] == value
 
 
@@ -199,7 +202,9 @@ def test_a_sensitive_output_is_refused_without_showing_its_value():
 def test_malformed_values_are_rejected_with_the_output_named(output, value, expected):
     outputs = copy.deepcopy(OUTPUTS)
     outputs[output] = _out(value)
-    with pytest.raises(ConfigError, match=rf"output '{output}' \(SHOPDW_[A-Z_]+\): expected [^;]*{re.escape(expected)}"):
+    with pytest.raises(
+        ConfigError, match=rf"output '{output}' \(SHOPDW_[A-Z_]+\): expected [^;]*{re.escape(expected)}"
+    ):
         tfenv.env_from_outputs(outputs)
 
 

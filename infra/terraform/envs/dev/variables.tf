@@ -190,7 +190,7 @@ variable "freshness_threshold_hours" {
 variable "monthly_budget_usd" {
   description = "Monthly cost budget of the environment in USD."
   type        = number
-  default     = 150
+  default     = 200
 }
 
 # ---- Glue (optional) ---------------------------------------------------------

@@ -150,20 +150,15 @@ data "aws_iam_policy_document" "runner" {
     resources = ["${var.lake_bucket_arn}/${local.lake_keys}"]
   }
 
+  # No s3:prefix condition here on purpose: S3 answers HeadObject on a missing key with 404
+  # only to callers allowed to list the bucket, and a HeadObject request carries no
+  # s3:prefix. shopdw's lake checks a file's existence before every write (immutability),
+  # so a conditional ListBucket would turn every "not there yet" into AccessDenied. The
+  # bucket holds the lake only; listing reveals key names, never content.
   statement {
     sid       = "ListLake"
     actions   = ["s3:ListBucket"]
     resources = [var.lake_bucket_arn]
-
-    dynamic "condition" {
-      for_each = local.prefix == "" ? [] : [local.prefix]
-
-      content {
-        test     = "StringLike"
-        variable = "s3:prefix"
-        values   = [condition.value, "${condition.value}/*"]
-      }
-    }
   }
 
   statement {

@@ -112,6 +112,13 @@ resource "aws_s3_bucket_lifecycle_configuration" "this" {
   }
 
   depends_on = [aws_s3_bucket_versioning.this]
+
+  lifecycle {
+    precondition {
+      condition     = var.raw_archive_after_days >= var.raw_infrequent_access_after_days + 30
+      error_message = "raw_archive_after_days must be at least 30 days after raw_infrequent_access_after_days (objects stay 30 days in STANDARD_IA before S3 moves them on)."
+    }
+  }
 }
 
 resource "aws_s3_bucket_logging" "this" {
