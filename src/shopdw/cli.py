@@ -272,3 +272,64 @@ def load_cmd(settings: Settings, until: date | None, wait: float, as_json: bool,
     result = load(settings, progress=not (no_progress or as_json), until=until, lock_timeout=wait)
     _emit(result, as_json)
     sys.exit(result.exit_code)
+
+
+# ---- transform, scv, docs (issue 4: the dbt project) ------------------------------------------
+@main.command("transform", epilog=EXIT_CODES_HELP)
+@click.option("--full-refresh", is_flag=True, help="Rebuild incremental facts from scratch.")
+@click.option(
+    "--select", "select", multiple=True,
+    help="dbt node selection (repeatable), e.g. --select marts.facts --select customer_360+.",
+)  # fmt: skip
+@click.option("--json", "as_json", is_flag=True, help="Print per-node results as JSON.")
+@click.option("--no-progress", is_flag=True, help="Hide the progress spinner.")
+@_common_options
+def transform_cmd(settings: Settings, full_refresh: bool, select: tuple[str, ...], as_json: bool, no_progress: bool) -> None:
+    """dbt build: staging -> SCD2 dimensions -> incremental facts -> customer_360 and marts, with tests.
+
+    Exit 1 when a model, test or unit test failed (listed); 2 on a configuration error.
+    """
+    from shopdw.transform import transform
+
+    result = transform(settings, full_refresh=full_refresh, select=list(select) or None,
+                       progress=not (no_progress or as_json))  # fmt: skip
+    _emit(result, as_json)
+    sys.exit(0 if result.ok else 1)
+
+
+@main.command("scv", epilog=EXIT_CODES_HELP)
+@click.argument("customer_unique_id")
+@click.option("--json", "as_json", is_flag=True, help="Print the row as JSON.")
+@_common_options
+def scv_cmd(settings: Settings, customer_unique_id: str, as_json: bool) -> None:
+    """Print one person's Single Customer View (analytics.customer_360). Exit 1 if unknown."""
+    from shopdw.transform import scv
+
+    row = scv(settings, customer_unique_id)
+    if row is None:
+        click.secho(f"no customer with customer_unique_id {customer_unique_id!r} in analytics.customer_360", fg="red", err=True)
+        sys.exit(1)
+    if as_json:
+        click.echo(json.dumps(row, indent=2, default=str))
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title=f"Customer {customer_unique_id}", show_header=False)
+    table.add_column("field", style="bold")
+    table.add_column("value")
+    for k, v in row.items():
+        table.add_row(k, "" if v is None else str(v))
+    Console().print(table)
+
+
+@main.command("docs", epilog=EXIT_CODES_HELP)
+@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=Path("site/dbt-docs"),
+              show_default=True, help="Folder for the dbt docs site (index.html, manifest.json, catalog.json).")  # fmt: skip
+@_common_options
+def docs_cmd(settings: Settings, out_dir: Path) -> None:
+    """Build the dbt docs (models, columns, tests, lineage) as a single static page."""
+    from shopdw.transform import build_docs
+
+    index = build_docs(settings, out_dir)
+    click.echo(f"dbt docs written to {index}")

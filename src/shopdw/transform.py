@@ -55,6 +55,7 @@ class NodeResult:
     rows_affected: int | None = None
     failures: int | None = None
     message: str | None = None
+    model: str | None = None  # for tests and unit tests: the model they check
 
     @property
     def ok(self) -> bool:
@@ -285,7 +286,7 @@ def _classify(exc: BaseException, settings: Settings) -> ShopdwError:
 def transform(
     settings: Settings,
     full_refresh: bool = False,
-    select: Sequence[str] | None = None,
+    select: Sequence[str] | str | None = None,
     progress: bool = False,
 ) -> TransformResult:
     """`dbt build` (seeds, models, tests, unit tests) on settings.target; per-node results.
@@ -293,6 +294,8 @@ def transform(
     A failing test does not raise: check `.ok` / `.failed`. A dbt error that stops the run
     (no connection, missing raw tables, broken SQL) raises a ShopdwError subclass.
     """
+    if isinstance(select, str):
+        select = select.split()
     select_list = [s for s in (select or []) if s]
     args = ["build", "--quiet"]
     if full_refresh:
@@ -326,6 +329,13 @@ def _node_result(r: Any) -> NodeResult:
     if isinstance(resp, dict) and resp.get("rows_affected") not in (None, -1):
         rows = int(resp["rows_affected"])
     status = str(getattr(r.status, "value", r.status))
+    model = None
+    attached = getattr(node, "attached_node", None) or getattr(node, "model", None)
+    if attached:
+        model = str(attached).split(".")[-1]
+    elif getattr(node, "depends_on", None) is not None and node.resource_type != "model":
+        models = [n for n in node.depends_on.nodes if n.startswith("model.")]
+        model = models[0].split(".")[-1] if models else None
     return NodeResult(
         unique_id=node.unique_id,
         name=node.name,
@@ -335,6 +345,7 @@ def _node_result(r: Any) -> NodeResult:
         rows_affected=rows,
         failures=int(r.failures) if r.failures is not None else None,
         message=(str(r.message)[:500] if r.message and status not in ("success", "pass") else None),
+        model=model,
     )
 
 
