@@ -1,0 +1,121 @@
+"""Vectorized building blocks of the simulator: counter-based hashing, 32-hex ids, Arrow columns.
+
+Every per-entity attribute is a hash of (seed, salt, index...), so any subset of products,
+sellers or persons can be computed alone, in any order, with identical results.
+"""
+
+from __future__ import annotations
+
+import zlib
+from datetime import date
+
+import numpy as np
+import pyarrow as pa
+
+from shopdw.contracts import MONEY, TS
+
+U64 = np.uint64
+_M1 = U64(0xBF58476D1CE4E5B9)
+_M2 = U64(0x94D049BB133111EB)
+_GOLD = U64(0x9E3779B97F4A7C15)
+EPOCH_ORDINAL = date(1970, 1, 1).toordinal()
+DAY_US = 86_400_000_000
+NAT = np.iinfo(np.int64).max  # "no such event" in int64 microsecond arrays
+
+
+def salt(name: str) -> int:
+    return zlib.crc32(name.encode())
+
+
+def _mix(x: np.ndarray) -> np.ndarray:
+    """splitmix64 finalizer on a uint64 array (wrapping arithmetic)."""
+    x = x + _GOLD
+    x = (x ^ (x >> U64(30))) * _M1
+    x = (x ^ (x >> U64(27))) * _M2
+    return x ^ (x >> U64(31))
+
+
+def hash64(seed: int, name: str, *parts) -> np.ndarray:
+    """A uint64 per element of the broadcast parts, a pure function of (seed, name, parts)."""
+    with np.errstate(over="ignore"):
+        arrays = [np.asarray(p).astype(np.int64).view(U64) for p in parts]
+        shape = np.broadcast_shapes(*[a.shape for a in arrays]) if arrays else ()
+        x = np.full(shape, U64((seed & 0xFFFFFFFFFFFFFFFF) ^ (salt(name) << 20)), dtype=U64)
+        x = _mix(x)
+        for a in arrays:
+            x = _mix(x ^ a)
+        return x
+
+
+def uniform(seed: int, name: str, *parts) -> np.ndarray:
+    """Uniform floats in [0, 1) from hash64."""
+    return (hash64(seed, name, *parts) >> U64(11)).astype(np.float64) * (1.0 / (1 << 53))
+
+
+def normal(seed: int, name: str, *parts) -> np.ndarray:
+    """Standard normal floats from two hashed uniforms (Box-Muller)."""
+    u1 = uniform(seed, name + ":1", *parts)
+    u2 = uniform(seed, name + ":2", *parts)
+    return np.sqrt(-2.0 * np.log1p(-u1)) * np.cos(2 * np.pi * u2)
+
+
+_HEX = b"0123456789abcdef"
+_LUT = np.array([_HEX[b >> 4] | (_HEX[b & 15] << 8) for b in range(256)], dtype=np.uint16)
+
+
+def hex_ids(seed: int, name: str, *parts) -> pa.StringArray:
+    """32 lowercase hex chars per element (128 bits: two chained hashes), as an Arrow string array."""
+    h1 = hash64(seed, name, *parts)
+    with np.errstate(over="ignore"):
+        h2 = _mix(h1 ^ U64(0xD6E8FEB86659FD93))
+    n = h1.size
+    raw = np.empty((n, 2), dtype=">u8")
+    raw[:, 0] = h1.ravel()
+    raw[:, 1] = h2.ravel()
+    chars = _LUT[raw.view(np.uint8).reshape(n, 16)]
+    offsets = np.arange(0, 32 * (n + 1), 32, dtype=np.int32)
+    return pa.StringArray.from_buffers(n, pa.py_buffer(offsets), pa.py_buffer(np.ascontiguousarray(chars)))
+
+
+def day_start_us(day: int | np.ndarray) -> np.ndarray | int:
+    """Microseconds since 1970 at 00:00 of a day given as a proleptic ordinal."""
+    return (np.asarray(day, dtype=np.int64) - EPOCH_ORDINAL) * DAY_US
+
+
+def ts_array(us: np.ndarray, null: np.ndarray | None = None) -> pa.Array:
+    us = np.asarray(us, dtype=np.int64)
+    if null is None:
+        null = us == NAT
+    us = us - us % 1_000_000  # whole seconds, as the shop's database stores them
+    if null.any():
+        return pa.array(np.where(null, 0, us), type=TS, mask=null)
+    return pa.array(us, type=TS)
+
+
+def money_array(cents: np.ndarray) -> pa.Array:
+    """int64 cents -> decimal128(12, 2) without Python objects (16-byte little-endian unscaled ints)."""
+    cents = np.asarray(cents, dtype=np.int64)
+    raw = np.empty((cents.size, 2), dtype="<i8")
+    raw[:, 0] = cents
+    raw[:, 1] = np.where(cents < 0, -1, 0)
+    return pa.Array.from_buffers(MONEY, cents.size, [None, pa.py_buffer(np.ascontiguousarray(raw))])
+
+
+def str_take(pool, idx: np.ndarray, null: np.ndarray | None = None) -> pa.Array:
+    """Strings from a small pool by index (null where null is True)."""
+    pool = pa.array(list(pool), type=pa.string()) if not isinstance(pool, pa.Array) else pool
+    idx = np.asarray(idx, dtype=np.int64)
+    if null is not None and null.any():
+        return pool.take(pa.array(np.where(null, 0, idx), mask=null))
+    return pool.take(pa.array(idx))
+
+
+def int32_array(values: np.ndarray, null: np.ndarray | None = None) -> pa.Array:
+    values = np.asarray(values, dtype=np.int32)
+    if null is not None and null.any():
+        return pa.array(values, type=pa.int32(), mask=null)
+    return pa.array(values, type=pa.int32())
+
+
+def inverse_cdf(cdf: np.ndarray, u: np.ndarray) -> np.ndarray:
+    return np.minimum(np.searchsorted(cdf, u, side="right"), len(cdf) - 1)
