@@ -39,11 +39,14 @@ READ_PAGE = """(() => {
   });
   const top = [...document.querySelectorAll('#top-customers tbody tr[data-customer]')].map(r => ({
     id: r.dataset.customer, rank: +r.dataset.rank, ltv: r.dataset.ltv, cells: [...r.cells].map(c => c.textContent) }));
-  const checks = [...document.querySelectorAll('#scorecard tr[data-check]')].map(r => [r.dataset.check, r.dataset.status]);
+  const rows = sel => [...document.querySelectorAll(sel)].map(r => [r.dataset.check || r.dataset.dimension, r.dataset.status]);
+  const checks = rows('#scorecard [data-list="all-checks"] tr[data-check]');
+  const failing = rows('#scorecard [data-list="not-passing"] tr[data-check]');
+  const dims = rows('#scorecard tr[data-dimension]');
   const dq = document.querySelector('[data-health]');
   const files = {};
   document.querySelectorAll('[data-files]').forEach(e => files[e.dataset.files] = +e.dataset.value);
-  return { kpis, charts, top, checks, dq: dq ? Object.assign({}, dq.dataset) : null, files,
+  return { kpis, charts, top, checks, failing, dims, dq: dq ? Object.assign({}, dq.dataset) : null, files,
            overflow: document.documentElement.scrollWidth - window.innerWidth,
            error: document.getElementById('error').hidden ? null : document.getElementById('error').textContent };
 })()"""
@@ -191,6 +194,14 @@ def test_figures_on_the_page_equal_the_marts(known, chromium):
     assert sorted(map(tuple, seen["checks"])) == sorted(
         con.execute("select check_name, status from meta.dq_results where run_id = 'run-2'").fetchall()
     )
+    # failures first, then warnings; one summary row per dimension with its worst status
+    assert seen["failing"] == [["revenue_reconciles", "fail"], ["price_positive", "warn"]]
+    assert sorted(seen["dims"]) == [
+        ["completeness", "pass"],
+        ["consistency", "fail"],
+        ["freshness", "pass"],
+        ["validity", "warn"],
+    ]
     assert int(seen["kpis"]["quarantined-rows"]["value"]) == 3
     assert seen["files"] == {"loaded": 2, "rejected": 1, "duplicate": 0}
 

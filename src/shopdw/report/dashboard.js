@@ -409,21 +409,50 @@
       var sum = el("p", { class: "note", "data-health": "dq", "data-run": H.dq.run_id, "data-pass": counts.pass, "data-warn": counts.warn, "data-fail": counts.fail },
         "Run " + H.dq.run_id + ", checked " + H.dq.checked_at + ": " + counts.pass + " pass, " + counts.warn + " warn, " + counts.fail + " fail.");
       sc.appendChild(sum);
-      sc.appendChild(table(
-        [{ t: "Status" }, { t: "Check" }, { t: "Dimension" }, { t: "Table" }, { t: "Rows", n: 1 }, { t: "Failed", n: 1 }, { t: "Score", n: 1 }, { t: "Threshold", n: 1 }, { t: "Blocking" }],
-        H.dq.checks.map(function (c) {
-          var tr = el("tr", { "data-check": c.check, "data-status": c.status, "data-score": c.score === null ? "" : c.score });
+      // per dimension: how many checks, the worst status and the lowest score
+      var dims = {}, order = { pass: 0, warn: 1, fail: 2 };
+      H.dq.checks.forEach(function (c) {
+        var d = dims[c.dimension] || (dims[c.dimension] = { n: 0, pass: 0, warn: 0, fail: 0, min: null, worst: "pass" });
+        d.n += 1; d[c.status] = (d[c.status] || 0) + 1;
+        if (c.score !== null && (d.min === null || c.score < d.min)) d.min = c.score;
+        if ((order[c.status] || 0) > (order[d.worst] || 0)) d.worst = c.status;
+      });
+      sc.appendChild(table([{ t: "Dimension" }, { t: "Checks", n: 1 }, { t: "Pass", n: 1 }, { t: "Warn", n: 1 }, { t: "Fail", n: 1 }, { t: "Lowest score", n: 1 }],
+        Object.keys(dims).sort().map(function (k) {
+          var d = dims[k], tr = el("tr", { "data-dimension": k, "data-status": d.worst });
           var td = el("td");
-          td.appendChild(el("span", { class: "status " + c.status }, c.status));
+          td.appendChild(el("span", { class: "status " + d.worst }, k));
           tr.appendChild(td);
-          [c.check, c.dimension, c.table].forEach(function (v) { tr.appendChild(el("td", {}, v === null ? "–" : String(v))); });
-          tr.appendChild(el("td", { class: "n" }, c.checked === null ? "–" : fmtInt(c.checked)));
-          tr.appendChild(el("td", { class: "n" }, c.failed === null ? "–" : fmtInt(c.failed)));
-          tr.appendChild(el("td", { class: "n" }, fmtNum(c.score, 2)));
-          tr.appendChild(el("td", { class: "n" }, fmtNum(c.threshold, 2)));
-          tr.appendChild(el("td", {}, c.blocking ? "yes" : "no"));
+          [d.n, d.pass, d.warn, d.fail].forEach(function (v) { tr.appendChild(el("td", { class: "n" }, fmtInt(v))); });
+          tr.appendChild(el("td", { class: "n" }, fmtNum(d.min, 2)));
           return tr;
         })));
+      var headers = [{ t: "Status" }, { t: "Check" }, { t: "Dimension" }, { t: "Table" }, { t: "Rows", n: 1 }, { t: "Failed", n: 1 }, { t: "Score", n: 1 }, { t: "Threshold", n: 1 }, { t: "Blocking" }];
+      function checkRow(c) {
+        var tr = el("tr", { "data-check": c.check, "data-status": c.status, "data-score": c.score === null ? "" : c.score });
+        var td = el("td");
+        td.appendChild(el("span", { class: "status " + c.status }, c.status));
+        tr.appendChild(td);
+        [c.check, c.dimension, c.table].forEach(function (v) { tr.appendChild(el("td", {}, v === null ? "–" : String(v))); });
+        tr.appendChild(el("td", { class: "n" }, c.checked === null ? "–" : fmtInt(c.checked)));
+        tr.appendChild(el("td", { class: "n" }, c.failed === null ? "–" : fmtInt(c.failed)));
+        tr.appendChild(el("td", { class: "n" }, fmtNum(c.score, 2)));
+        tr.appendChild(el("td", { class: "n" }, fmtNum(c.threshold, 2)));
+        tr.appendChild(el("td", {}, c.blocking ? "yes" : "no"));
+        return tr;
+      }
+      var bad = H.dq.checks.filter(function (c) { return c.status !== "pass"; })
+        .sort(function (a, b) { return (order[b.status] || 0) - (order[a.status] || 0); });
+      if (bad.length) {
+        sc.appendChild(el("p", { class: "note" }, "Checks that did not pass:"));
+        var badTable = table(headers, bad.map(checkRow));
+        badTable.setAttribute("data-list", "not-passing");
+        sc.appendChild(badTable);
+      }
+      var all = el("details", { "data-list": "all-checks" });
+      all.appendChild(el("summary", {}, "All " + H.dq.checks.length + " checks"));
+      all.appendChild(table(headers, H.dq.checks.map(checkRow)));
+      sc.appendChild(all);
     }
 
     var fr = document.getElementById("freshness");

@@ -28,6 +28,7 @@ import pyarrow.parquet as pq
 
 from shopdw.config import Settings
 from shopdw.errors import ConfigError, DataError
+from shopdw.report.dashboard import MART_TABLES
 from shopdw.report.source import Source, open_source
 
 FORMATS = ("csv", "parquet")
@@ -36,11 +37,16 @@ MANIFEST = "manifest.json"
 
 
 def export_tables(src: Source) -> list[str]:
-    """The tables exported: every analytics.mart_* and customer_360, sorted by name."""
+    """The tables exported: every analytics.mart_* and customer_360, sorted by name.
+
+    All the contract's marts must be there: a half-built set would feed BI tools figures
+    that do not add up.
+    """
     names = sorted(t for s, t in src.tables() if s == "analytics" and (t.startswith("mart_") or t == "customer_360"))
-    if "customer_360" not in names or len(names) < 2:
+    missing = [t for t in MART_TABLES if t not in names]
+    if missing:
         raise DataError(
-            f"{src.describe}: the marts are not built (found {', '.join(names) or 'no analytics tables'}); "
+            f"{src.describe}: the marts are not built (missing {', '.join('analytics.' + t for t in missing)}); "
             "run `shopdw transform` (or `shopdw run`) first"
         )
     return names
