@@ -331,10 +331,14 @@ def test_lake_bucket_versioned_tiered_logged_and_tls_only():
         "${var.raw_infrequent_access_after_days}",
         "${var.raw_archive_after_days}",
     ]
-    for rule in rules.values():
+    for rule_id in ("raw-tiering", "expire-old-versions"):
         assert (
-            rule["noncurrent_version_expiration"][0]["noncurrent_days"] == "${var.noncurrent_version_expiration_days}"
+            rules[rule_id]["noncurrent_version_expiration"][0]["noncurrent_days"]
+            == "${var.noncurrent_version_expiration_days}"
         )
+    staging = rules["expire-copy-staging"]
+    assert staging["filter"][0]["prefix"] == "${local.staging_prefix}"
+    assert staging["expiration"][0]["days"] == "${var.staging_expiration_days}"
     logging = dict(cfg.of_type("aws_s3_bucket_logging"))["this"]
     assert logging["target_bucket"] == "${aws_s3_bucket.logs.id}"
     for policy_name in ("this", "logs"):
@@ -347,22 +351,41 @@ def test_lake_bucket_versioned_tiered_logged_and_tls_only():
         assert bucket_policy["policy"] == f"${{data.aws_iam_policy_document.{policy_name}.json}}"
 
 
-def test_copy_role_reads_only_the_raw_zone():
+def test_copy_role_reads_only_the_raw_zone_and_copy_staging():
+    """Read-only, the raw zone plus the Redshift loader's staging area (shopdw COPYs from there)."""
+    from shopdw.warehouse.redshift import STAGING_PREFIX
+
     cfg = config(TF / "modules" / "iam")
+    assert cfg.resources and STAGING_PREFIX == "_staging/redshift"
+    locals_ = {}
+    with (TF / "modules" / "iam" / "main.tf").open() as f:
+        for block in _clean(hcl2.load(f)).get("locals", []):
+            locals_.update(block)
+    assert (
+        locals_["copy_staging_prefix"]
+        == f'${{local.prefix == "" ? "{STAGING_PREFIX}/" : "${{local.prefix}}/{STAGING_PREFIX}/"}}'
+    )
     docs = {n: b for t, n, b in cfg.data if t == "aws_iam_policy_document"}
     actions = {a for st in _statements(docs["copy"]) for a in st["actions"]}
     assert actions == {"s3:GetObject", "s3:GetObjectVersion", "s3:ListBucket", "s3:GetBucketLocation", "kms:Decrypt"}
+    scoped = ["${var.lake_bucket_arn}/${local.raw_prefix}*", "${var.lake_bucket_arn}/${local.copy_staging_prefix}*"]
     for st in _statements(docs["copy"]):
         if "s3:GetObject" in st["actions"]:
-            assert st["resources"] == ["${var.lake_bucket_arn}/${local.raw_prefix}*"]
+            assert st["resources"] == scoped
         if "s3:ListBucket" in st["actions"]:
             assert st["condition"][0]["variable"] == "s3:prefix"
-            assert st["condition"][0]["values"] == ["${local.raw_prefix}", "${local.raw_prefix}*"]
+            assert st["condition"][0]["values"] == [
+                "${local.raw_prefix}",
+                "${local.raw_prefix}*",
+                "${local.copy_staging_prefix}",
+                "${local.copy_staging_prefix}*",
+            ]
     trust = _statements(docs["copy_trust"])[0]
     assert trust["principals"][0]["identifiers"] == ["redshift.amazonaws.com", "redshift-serverless.amazonaws.com"]
     runner = {st["sid"]: st for st in _statements(docs["runner"])}
-    assert runner["WriteRawBatches"]["actions"] == ["s3:PutObject"]
-    assert runner["WriteRawBatches"]["resources"] == ["${var.lake_bucket_arn}/${local.raw_prefix}*"]
+    writes = [st for st in runner.values() if any(a in ("s3:PutObject", "s3:DeleteObject") for a in st["actions"])]
+    assert [st["sid"] for st in writes] == ["WriteRawBatchesAndCopyStaging"]
+    assert writes[0]["actions"] == ["s3:PutObject"] and writes[0]["resources"] == scoped
     assert runner["ReadWarehouseAdminSecret"]["resources"] == ["${var.warehouse_admin_secret_arn}"]
     assert runner["TemporaryWarehouseCredentials"]["resources"] == ["${var.warehouse_workgroup_arn}"]
 

@@ -1,7 +1,10 @@
 # Two roles, least privilege:
-#   copy   - assumed by Redshift for COPY: reads the lake's raw zone, nothing else.
-#   runner - assumed by the pipeline runner: writes raw, reads the whole lake, reads the
-#            warehouse admin secret, publishes the shopdw metrics and notifications.
+#   copy   - assumed by Redshift for COPY: reads the lake's raw zone and the Redshift
+#            loader's staging area (shopdw COPYs the validated rows of each raw file from
+#            <prefix>/_staging/redshift/, as Parquet listed in a manifest), nothing else.
+#   runner - assumed by the pipeline runner: writes raw and the staging area, reads the
+#            whole lake, reads the warehouse admin secret, publishes shopdw's metrics and
+#            notifications.
 
 data "aws_caller_identity" "current" {}
 
@@ -9,7 +12,9 @@ locals {
   account_id = data.aws_caller_identity.current.account_id
   prefix     = trim(var.lake_prefix, "/")
   raw_prefix = local.prefix == "" ? "raw/" : "${local.prefix}/raw/"
-  lake_keys  = local.prefix == "" ? "*" : "${local.prefix}/*"
+  # Where shopdw.warehouse.redshift stages COPY input (STAGING_PREFIX there).
+  copy_staging_prefix = local.prefix == "" ? "_staging/redshift/" : "${local.prefix}/_staging/redshift/"
+  lake_keys           = local.prefix == "" ? "*" : "${local.prefix}/*"
 }
 
 ################################################################################
@@ -36,7 +41,7 @@ data "aws_iam_policy_document" "copy_trust" {
 
 resource "aws_iam_role" "copy" {
   name                 = "${var.name}-redshift-copy"
-  description          = "Assumed by Redshift Serverless to COPY shopdw raw batches from the lake (read-only, raw zone only)"
+  description          = "Assumed by Redshift Serverless to COPY shopdw batches from the lake (read-only: raw zone and COPY staging)"
   assume_role_policy   = data.aws_iam_policy_document.copy_trust.json
   max_session_duration = 3600
 
@@ -45,20 +50,23 @@ resource "aws_iam_role" "copy" {
 
 data "aws_iam_policy_document" "copy" {
   statement {
-    sid       = "ReadRawObjects"
-    actions   = ["s3:GetObject", "s3:GetObjectVersion"]
-    resources = ["${var.lake_bucket_arn}/${local.raw_prefix}*"]
+    sid     = "ReadRawAndCopyStaging"
+    actions = ["s3:GetObject", "s3:GetObjectVersion"]
+    resources = [
+      "${var.lake_bucket_arn}/${local.raw_prefix}*",
+      "${var.lake_bucket_arn}/${local.copy_staging_prefix}*",
+    ]
   }
 
   statement {
-    sid       = "ListRawZone"
+    sid       = "ListRawAndCopyStaging"
     actions   = ["s3:ListBucket"]
     resources = [var.lake_bucket_arn]
 
     condition {
       test     = "StringLike"
       variable = "s3:prefix"
-      values   = [local.raw_prefix, "${local.raw_prefix}*"]
+      values   = [local.raw_prefix, "${local.raw_prefix}*", local.copy_staging_prefix, "${local.copy_staging_prefix}*"]
     }
   }
 
@@ -81,7 +89,7 @@ data "aws_iam_policy_document" "copy" {
 
 resource "aws_iam_policy" "copy" {
   name        = "${var.name}-redshift-copy"
-  description = "Read-only access to the shopdw lake's raw zone for Redshift COPY"
+  description = "Read-only access to the shopdw lake's raw zone and COPY staging area for Redshift COPY"
   policy      = data.aws_iam_policy_document.copy.json
 
   tags = var.tags
@@ -139,9 +147,12 @@ resource "aws_iam_role" "runner" {
 
 data "aws_iam_policy_document" "runner" {
   statement {
-    sid       = "WriteRawBatches"
-    actions   = ["s3:PutObject"]
-    resources = ["${var.lake_bucket_arn}/${local.raw_prefix}*"]
+    sid     = "WriteRawBatchesAndCopyStaging"
+    actions = ["s3:PutObject"]
+    resources = [
+      "${var.lake_bucket_arn}/${local.raw_prefix}*",
+      "${var.lake_bucket_arn}/${local.copy_staging_prefix}*",
+    ]
   }
 
   statement {

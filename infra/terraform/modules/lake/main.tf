@@ -9,7 +9,9 @@ locals {
   account_id = data.aws_caller_identity.current.account_id
   prefix     = trim(var.prefix, "/")
   raw_prefix = local.prefix == "" ? "raw/" : "${local.prefix}/raw/"
-  log_bucket = coalesce(var.log_bucket_name, "${var.bucket_name}-logs")
+  # shopdw's Redshift loader stages COPY input here; it is derived data, kept only briefly.
+  staging_prefix = local.prefix == "" ? "_staging/" : "${local.prefix}/_staging/"
+  log_bucket     = coalesce(var.log_bucket_name, "${var.bucket_name}-logs")
 }
 
 ################################################################################
@@ -89,6 +91,27 @@ resource "aws_s3_bucket_lifecycle_configuration" "this" {
 
     abort_incomplete_multipart_upload {
       days_after_initiation = 7
+    }
+  }
+
+  rule {
+    id     = "expire-copy-staging"
+    status = "Enabled"
+
+    filter {
+      prefix = local.staging_prefix
+    }
+
+    expiration {
+      days = var.staging_expiration_days
+    }
+
+    noncurrent_version_expiration {
+      noncurrent_days = 1
+    }
+
+    abort_incomplete_multipart_upload {
+      days_after_initiation = 1
     }
   }
 

@@ -18,6 +18,11 @@ output "raw_prefix" {
   value       = local.raw_prefix
 }
 
+output "staging_prefix" {
+  description = "Key prefix where shopdw's Redshift loader stages COPY input (expired after staging_expiration_days)."
+  value       = local.staging_prefix
+}
+
 output "lake_uri" {
   description = "The lake URI shopdw reads (SHOPDW_LAKE)."
   value       = local.prefix == "" ? "s3://${aws_s3_bucket.this.id}" : "s3://${aws_s3_bucket.this.id}/${local.prefix}"

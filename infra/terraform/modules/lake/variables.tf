@@ -70,6 +70,17 @@ variable "noncurrent_version_expiration_days" {
   }
 }
 
+variable "staging_expiration_days" {
+  description = "Days the Redshift loader's staged COPY input (<prefix>/_staging/) is kept; it is derived from raw and only needed during a load."
+  type        = number
+  default     = 7
+
+  validation {
+    condition     = var.staging_expiration_days >= 1
+    error_message = "staging_expiration_days must be at least 1."
+  }
+}
+
 variable "log_retention_days" {
   description = "Days access logs and VPC flow logs are kept in the log bucket."
   type        = number
