@@ -94,6 +94,11 @@ def read_table(data: bytes, fmt: str, contract: Contract, con) -> pa.Table:
     """Decode a lake file; FileRejected says why it cannot be read."""
     if len(data) == 0:
         raise FileRejected("empty file (0 bytes): nothing to read; write the batch again under a new batch id")
+    if fmt in ("csv", "json") and not data.endswith(b"\n"):
+        raise FileRejected(
+            f"truncated {fmt} file: it does not end with a newline, so its last row is incomplete; "
+            "write the whole file again under a new batch id"
+        )
     try:
         if fmt == "parquet":
             table = pq.read_table(pa.BufferReader(data))

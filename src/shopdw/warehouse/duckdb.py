@@ -41,9 +41,15 @@ class DuckDBWarehouse(Warehouse):
     def __init__(self, path: str, connect_attempts: int = 6):
         self.path = path
         self._depth = 0
-        self.con = None
+        self._con = None
         self._attempts = connect_attempts
-        self._connect()
+
+    @property
+    def con(self):
+        """The connection, opened on first use (so taking the run lock never needs the file)."""
+        if self._con is None:
+            self._connect()
+        return self._con
 
     def _connect(self) -> None:
         import duckdb
@@ -57,7 +63,7 @@ class DuckDBWarehouse(Warehouse):
             except Exception as e:  # duckdb.IOException on a lock held by another process
                 raise classify(e, f"opening DuckDB file {self.path}") from None
 
-        self.con = with_retries(attempt, attempts=self._attempts)
+        self._con = with_retries(attempt, attempts=self._attempts)
 
     def _run(self, fn: Callable[[], Any], sql: str) -> Any:
         try:
@@ -103,14 +109,13 @@ class DuckDBWarehouse(Warehouse):
         self.execute("commit")
 
     def close(self) -> None:
-        if self.con is not None:
-            self.con.close()
-            self.con = None
+        if self._con is not None:
+            self._con.close()
+            self._con = None
 
     def reconnect(self) -> None:
         self.close()
         self._depth = 0
-        self._connect()
 
     # ---- lock -------------------------------------------------------------------------------
     def lock_key(self) -> str:
@@ -120,6 +125,7 @@ class DuckDBWarehouse(Warehouse):
         if self.path == ":memory:":
             return lambda: None
         lock_path = os.path.realpath(self.path) + ".lock"
+        Path(lock_path).parent.mkdir(parents=True, exist_ok=True)
         fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o644)
         deadline = time.monotonic() + timeout
         while True:
