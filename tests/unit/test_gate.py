@@ -35,12 +35,14 @@ def test_gate_names_check_rows_examples_and_where_to_look():
 
 
 def test_reason_dimensions():
+    # the loader's reason texts (src/shopdw/load/validate.py)
     assert reason_dimension("null in required column order_id") == "completeness"
-    assert reason_dimension("orphan foreign key order_id -> orders") == "consistency"
-    assert reason_dimension("exact duplicate of row 3") == "consistency"
-    assert reason_dimension("price -3.00 below minimum 0") == "accuracy"
-    assert reason_dimension("customer_state 'XX' not in allowed values") == "validity"
-    assert reason_dimension("value 'n/a' does not cast to timestamp") == "validity"
+    assert reason_dimension("order_id: orphan foreign key, value 'x' not found in orders.order_id") == "consistency"
+    assert reason_dimension("duplicate row: exact copy of an earlier row") == "consistency"
+    assert reason_dimension("price: value '-3.00' below minimum 0") == "accuracy"
+    assert reason_dimension("customer_state: value 'XX' is not an allowed value") == "validity"
+    assert reason_dimension("price: value 'n/a' does not cast to DECIMAL(12,2)") == "validity"
+    assert reason_dimension("customer_city: value 'null in required column' is not an allowed value") == "validity"
 
 
 def test_lit_quotes_every_dialect_safely():

@@ -7,6 +7,7 @@ Warehouse-side checks look at the published tables as a whole.
 
 from __future__ import annotations
 
+import re
 from datetime import date, timedelta
 from typing import Any
 
@@ -15,21 +16,19 @@ from shopdw.quality.gate import CheckResult, _threshold
 
 # How a quarantine reason maps onto a quality dimension (first match wins; default validity).
 REASON_DIMENSIONS: tuple[tuple[str, str], ...] = (
-    ("null", "completeness"),
-    ("missing", "completeness"),
-    ("orphan", "consistency"),
-    ("foreign key", "consistency"),
-    ("duplicate", "consistency"),
-    ("negative", "accuracy"),
-    ("below", "accuracy"),
-    ("above", "accuracy"),
-    ("minimum", "accuracy"),
-    ("maximum", "accuracy"),
+    ("null in required column", "completeness"),
+    ("orphan foreign key", "consistency"),
+    ("duplicate row", "consistency"),
+    ("below minimum", "accuracy"),
+    ("above maximum", "accuracy"),
 )
 
 
 def reason_dimension(reason: str) -> str:
-    r = (reason or "").lower()
+    """The dimension of a quarantine reason (the first of several '; '-joined reasons), ignoring
+    the quoted offending value so a value cannot pose as a reason."""
+    first = (reason or "").split("; ")[0]
+    r = re.sub(r"'(?:[^']|'')*'", "", first).lower()
     for needle, dim in REASON_DIMENSIONS:
         if needle in r:
             return dim
