@@ -164,7 +164,7 @@ resource "aws_budgets_budget" "this" {
 
     content {
       name   = "TagKeyValue"
-      values = ["user:${cost_filter.value.key}$${cost_filter.value.value}"]
+      values = [format("user:%s$%s", cost_filter.value.key, cost_filter.value.value)]
     }
   }
 
