@@ -107,8 +107,9 @@ def main() -> None:
     type=click.FloatRange(0, 1),
     default=0.0,
     show_default=True,
-    help="Share of rows given an injected defect (duplicates, null keys, negative prices, unknown states, "
-    "orphan keys, future timestamps, unparseable values). Each is listed in the lake's ground_truth/.",
+    help="Share of rows, per entity and day, that get an EXTRA defective copy (exact duplicates, null keys, "
+    "negative prices, unknown states, orphan keys, future timestamps; in csv/json also null keys and "
+    "unparseable values). Each is listed in the lake's ground_truth/defects/, never under raw/.",
 )
 @click.option(
     "--late-rate",
@@ -122,10 +123,18 @@ def main() -> None:
     help="File format (json = JSON Lines).",
 )  # fmt: skip
 @click.option("--no-progress", is_flag=True, help="Hide the progress bar.")
+@click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
 @_common_options
 def generate(settings: Settings, start: date, days: int, orders_per_day: int, seed: int, defect_rate: float,
-             late_rate: float, fmt: str, no_progress: bool) -> None:  # fmt: skip
-    """Simulate the shop's OLTP system: write daily batches of every entity into the lake."""
+             late_rate: float, fmt: str, no_progress: bool, as_json: bool) -> None:  # fmt: skip
+    """Simulate the shop's OLTP system: write daily batches of every entity into the lake.
+
+    Each day D becomes raw/<entity>/ingest_date=D/sim-YYYYMMDD.<ext> for customers, sellers,
+    products, orders (a new version on each status change), order_items, order_payments,
+    order_reviews and web_events; reference data (category translations, geolocation) goes
+    once under ingest_date=2016-01-01 as sim-reference. A day's files depend only on the seed,
+    the day and the knobs, so generating days one at a time writes the same bytes as one call.
+    """
     from shopdw.lake.store import lake_from_settings
     from shopdw.sources.simulator import SimulatorConfig
     from shopdw.sources.simulator import generate as run_generate
@@ -134,8 +143,8 @@ def generate(settings: Settings, start: date, days: int, orders_per_day: int, se
         start=start, days=days, orders_per_day=orders_per_day, seed=seed,
         defect_rate=defect_rate, late_rate=late_rate, fmt=fmt,
     )  # fmt: skip
-    result = run_generate(lake_from_settings(settings), cfg, progress=not no_progress)
-    result.render()
+    result = run_generate(lake_from_settings(settings), cfg, progress=not (no_progress or as_json))
+    _emit(result, as_json)
 
 
 @main.command("import-olist", epilog=EXIT_CODES_HELP)
@@ -333,3 +342,23 @@ def docs_cmd(settings: Settings, out_dir: Path) -> None:
 
     index = build_docs(settings, out_dir)
     click.echo(f"dbt docs written to {index}")
+
+
+# ---- demo (simulator engineer; a later part extends it to the whole pipeline) ----
+DEMO_START = date(2025, 1, 1)
+DEMO_DAYS = 30
+DEMO_ORDERS_PER_DAY = 200
+DEMO_SEED = 42
+
+
+@main.command("demo", epilog=EXIT_CODES_HELP)
+@click.option("--no-progress", is_flag=True, help="Hide the progress bar.")
+@_common_options
+def demo(settings: Settings, no_progress: bool) -> None:
+    """Generate a month of shop data (30 days from 2025-01-01, ~200 orders/day, seed 42) into the lake."""
+    from shopdw.lake.store import lake_from_settings
+    from shopdw.sources.simulator import SimulatorConfig
+    from shopdw.sources.simulator import generate as run_generate
+
+    cfg = SimulatorConfig(start=DEMO_START, days=DEMO_DAYS, orders_per_day=DEMO_ORDERS_PER_DAY, seed=DEMO_SEED)
+    run_generate(lake_from_settings(settings), cfg, progress=not no_progress).render()

@@ -51,7 +51,7 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
 from shopdw.contracts import CONTRACTS, LOAD_ORDER, MONEY, TS
-from shopdw.errors import ConfigError
+from shopdw.errors import ConfigError, LakeError
 from shopdw.lake.formats import encode_split, write_batch
 from shopdw.lake.layout import GROUND_TRUTH_PREFIX, MAX_FILE_BYTES, raw_path
 from shopdw.lake.store import Lake
@@ -371,6 +371,16 @@ def _count_rows(data: bytes, fmt: str) -> int:
 
 def _write(lake: Lake, entity: str, day: date, table: pa.Table, fmt: str, patches) -> list[tuple[str, str, int, int]]:
     """Write one batch; returns (path, outcome, first row, row count) per file part."""
+    try:
+        return _write_parts(lake, entity, day, table, fmt, patches)
+    except LakeError as e:
+        raise LakeError(
+            f"{e}. The lake already holds simulator files for {day} made with other knobs (seed, "
+            "orders per day, defect or late rate): generate into another lake, or repeat the same knobs"
+        ) from None
+
+
+def _write_parts(lake: Lake, entity: str, day: date, table: pa.Table, fmt: str, patches):
     bid = batch_id_for(day)
     if not patches:
         out = write_batch(lake, entity, day, bid, table, fmt)
