@@ -61,6 +61,7 @@ class Config:
         self.variables: dict[str, dict] = {}
         self.outputs: dict[str, dict] = {}
         self.modules: dict[str, dict] = {}
+        self.locals: dict[str, object] = {}
         self.terraform: list[dict] = []
         for path in sorted(directory.glob("*.tf")):
             with path.open() as f:
@@ -76,6 +77,8 @@ class Config:
                 self.outputs.update(block)
             for block in doc.get("module", []):
                 self.modules.update(block)
+            for block in doc.get("locals", []):
+                self.locals.update(block)
             self.terraform.extend(doc.get("terraform", []))
 
     def of_type(self, rtype: str) -> list[tuple[str, dict]]:
@@ -265,7 +268,44 @@ def warehouse_violations(cfg: Config) -> list[str]:
     return out
 
 
+_META_ARGS = {"source", "version", "count", "for_each", "depends_on", "providers"}
+
+
+def reference_violations(cfg: Config) -> list[str]:
+    """What `terraform validate` would catch without a provider: every var., local., module.<m>.<output>,
+    data. and resource reference resolves; module calls pass only declared variables and all required ones."""
+    out = []
+    body = json.dumps([cfg.resources, cfg.data, cfg.outputs, cfg.modules, cfg.locals, cfg.variables])
+    for name in sorted(set(re.findall(r"\bvar\.([A-Za-z_][\w-]*)", body)) - set(cfg.variables)):
+        out.append(f"{cfg.dir.name}: var.{name} is not declared")
+    for name in sorted(set(re.findall(r"\blocal\.([A-Za-z_][\w-]*)", body)) - set(cfg.locals)):
+        out.append(f"{cfg.dir.name}: local.{name} is not defined")
+    resources = {(t, n) for t, n, _ in cfg.resources}
+    data = {(t, n) for t, n, _ in cfg.data}
+    for t, n in sorted(set(re.findall(r"(?<![\w.])(aws_[a-z0-9_]+)\.([A-Za-z_][\w-]*)\b", body)) - resources):
+        out.append(f"{cfg.dir.name}: {t}.{n} is not a resource here")
+    for t, n in sorted(set(re.findall(r"\bdata\.([a-z0-9_]+)\.([A-Za-z_][\w-]*)", body)) - data):
+        out.append(f"{cfg.dir.name}: data.{t}.{n} is not a data source here")
+    for mod, output in sorted(set(re.findall(r"\bmodule\.([A-Za-z_][\w-]*)\.([A-Za-z_][\w-]*)", body))):
+        if mod not in cfg.modules:
+            out.append(f"{cfg.dir.name}: module.{mod} is not called here")
+        elif output not in config((cfg.dir / cfg.modules[mod]["source"]).resolve()).outputs:
+            out.append(f"{cfg.dir.name}: module.{mod} has no output {output!r}")
+    for mod, call in cfg.modules.items():
+        target = (cfg.dir / call["source"]).resolve()
+        if not target.is_dir():
+            out.append(f"{cfg.dir.name}: module.{mod} source {call['source']} does not exist")
+            continue
+        declared = config(target).variables
+        for arg in sorted(set(call) - _META_ARGS - set(declared)):
+            out.append(f"{cfg.dir.name}: module.{mod} passes {arg}, which {call['source']} does not declare")
+        for var in sorted(v for v, spec in declared.items() if "default" not in spec and v not in call):
+            out.append(f"{cfg.dir.name}: module.{mod} does not pass required variable {var}")
+    return out
+
+
 CHECKERS = (
+    reference_violations,
     public_bucket_violations,
     encryption_violations,
     open_ingress_violations,
@@ -544,6 +584,18 @@ resource "aws_redshiftserverless_namespace" "this" {
   admin_user_password = "hunter2hunter2"
 }
 
+module "net" {
+  source  = "./nowhere"
+  bogus   = var.missing
+  subnets = module.ghost.ids
+}
+
+resource "aws_sns_topic" "refs" {
+  name              = local.undefined
+  kms_master_key_id = aws_kms_key.absent.arn
+  policy            = data.aws_iam_policy_document.absent.json
+}
+
 resource "aws_redshiftserverless_workgroup" "this" {
   namespace_name      = "x"
   workgroup_name      = "x"
@@ -578,8 +630,26 @@ def test_every_checker_catches_a_bad_configuration(tmp_path):
         "enhanced_vpc_routing is not true",
         "manage_admin_password is not true",
         "sets admin_user_password",
+        "var.missing is not declared",
+        "local.undefined is not defined",
+        "aws_kms_key.absent is not a resource here",
+        "data.aws_iam_policy_document.absent is not a data source here",
+        "module.ghost is not called here",
+        "module.net source ./nowhere does not exist",
     ):
         assert expected in text, expected
+
+
+def test_reference_checker_catches_a_wrong_module_call(tmp_path):
+    lake = (TF / "modules" / "lake").as_posix()
+    (tmp_path / "main.tf").write_text(
+        f'module "lake" {{\n  source     = "{lake}"\n  bucket_nme = "typo"\n}}\n\n'
+        'output "uri" {\n  description = "d"\n  value       = module.lake.lake_url\n}\n'
+    )
+    found = reference_violations(Config(tmp_path))
+    assert f"{tmp_path.name}: module.lake passes bucket_nme, which {lake} does not declare" in found
+    assert f"{tmp_path.name}: module.lake does not pass required variable bucket_name" in found
+    assert f"{tmp_path.name}: module.lake has no output 'lake_url'" in found
 
 
 # ---------------------------------------------------------------------------
