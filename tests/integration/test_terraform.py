@@ -342,6 +342,19 @@ def test_layout_modules_and_roots():
         assert (d / "terraform.tfvars.example").exists()
 
 
+def test_environments_differ_only_in_their_settings():
+    """The three roots wire the same modules the same way; only variable defaults differ."""
+    dev = config(TF / "envs" / "dev")
+    for env in ("staging", "prod"):
+        other = config(TF / "envs" / env)
+        assert other.modules == dev.modules, env
+        assert other.outputs == dev.outputs, env
+        assert other.terraform == dev.terraform, env
+        assert other.resources == dev.resources and other.data == dev.data, env
+        assert {n: v["type"] for n, v in other.variables.items()} == {n: v["type"] for n, v in dev.variables.items()}
+        assert other.variables["environment"]["default"] == env
+
+
 def test_single_resources_are_named_this():
     for d in MODULE_DIRS:
         types: dict[str, list[str]] = {}
