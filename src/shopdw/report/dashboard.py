@@ -37,6 +37,7 @@ MART_TABLES = (
     "mart_top_customers",
     "customer_360",
 )
+TOP_CITIES = 10  # bars in the "top cities" chart
 RFM_SEGMENTS = ("champions", "loyal", "potential_loyalist", "new", "at_risk", "hibernating", "lost")
 
 
@@ -210,11 +211,15 @@ def _read_customers(src: Source, p: Payload) -> None:
         "cast(round(sum(lifetime_value) * 100, 0) as bigint) as ltv, cast(sum(orders) as bigint) as orders "
         f"from {t} group by customer_state, customer_city order by customer_state, customer_city"
     ).to_pylist()
-    p.cities = [
-        [r["customer_state"] or "??", r["customer_city"] or "unknown", int(r["customers"]), r["ltv"] or 0,
-         r["orders"] or 0]
-        for r in rows
-    ]  # fmt: skip
+    # The page shows the top cities overall or within one state: the top N of each state cover both.
+    per_state: dict[str, list[list[Any]]] = {}
+    for r in rows:
+        if (r["ltv"] or 0) > 0:
+            per_state.setdefault(r["customer_state"] or "??", []).append(
+                [r["customer_state"] or "??", r["customer_city"] or "unknown", int(r["customers"]), r["ltv"],
+                 r["orders"] or 0]
+            )  # fmt: skip
+    p.cities = [c for st in sorted(per_state) for c in sorted(per_state[st], key=lambda c: (-c[3], c[1]))[:TOP_CITIES]]
 
 
 def _read_health(src: Source, p: Payload) -> None:
