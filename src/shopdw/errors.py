@@ -53,3 +53,12 @@ class TransientError(ShopdwError):
     """A failure worth retrying (dropped connection, busy lock)."""
 
     exit_code = EXIT_UNEXPECTED
+
+
+def wide_console():
+    """A rich console: the terminal's width on a terminal, 160 columns in logs and pipes."""
+    import sys
+
+    from rich.console import Console
+
+    return Console() if sys.stdout.isatty() else Console(width=160)

@@ -252,10 +252,11 @@ class RunResult:
         return {"status": self.status, "exit_code": self.exit_code, "runs": [d.__dict__ for d in self.days]}
 
     def render(self) -> None:
-        from rich.console import Console
         from rich.table import Table
 
-        console = Console()
+        from shopdw.errors import wide_console
+
+        console = wide_console()
         for d in self.days:
             colour = {"success": "green", "blocked": "yellow"}.get(d.status, "red")
             console.print(
@@ -269,7 +270,10 @@ class RunResult:
                 )
             if d.quality:
                 t = Table("check", "dimension", "table", "failed/checked", "score", "threshold", "status", title=None)
+                dbt_passed = [c for c in d.quality["checks"] if c["dimension"] == "dbt_test" and c["status"] == "pass"]
                 for c in d.quality["checks"]:
+                    if c in dbt_passed:
+                        continue
                     st = c["status"]
                     style = {"pass": "green", "warn": "yellow", "fail": "red"}[st]
                     t.add_row(
@@ -279,6 +283,8 @@ class RunResult:
                         f"[{style}]{st}{' (blocking)' if c['blocking'] and st == 'fail' else ''}[/]",
                     )  # fmt: skip
                 console.print(t)
+                if dbt_passed:
+                    console.print(f"  and {len(dbt_passed)} dbt tests passed")
             if d.publish:
                 console.print(f"  dashboard: {d.publish['dashboard']}")
             if d.error:

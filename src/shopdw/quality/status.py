@@ -26,16 +26,17 @@ class StatusReport:
                 "newest_loaded_ingest_date": self.newest_ingest_date}  # fmt: skip
 
     def render(self) -> None:
-        from rich.console import Console
         from rich.table import Table
 
-        c = Console()
+        from shopdw.errors import wide_console
+
+        c = wide_console()
         t = Table("run", "date", "command", "started", "ended", "status", "rows", "error", title="Recent runs")
         for r in self.runs:
             colour = {"success": "green", "blocked": "yellow", "running": "cyan"}.get(r["status"], "red")
             t.add_row(r["run_id"], str(r["run_date"] or ""), r["command"] or "", str(r["started_at"]),
                       str(r["ended_at"] or ""), f"[{colour}]{r['status']}[/]", str(r["rows"] or ""),
-                      (r["error"] or "")[:80])  # fmt: skip
+                      (r["error"] or "").splitlines()[0][:80] if r["error"] else "")  # fmt: skip
         c.print(t if self.runs else "no runs yet")
         t = Table("entity", "files loaded", "rejected", "duplicate", "rows loaded", "rows quarantined",
                   "newest batch", title="Load ledger")  # fmt: skip
@@ -89,16 +90,20 @@ class QualityReport:
         return self.card or {"run_id": self.run_id, "checks": []}
 
     def render(self) -> None:
-        from rich.console import Console
         from rich.table import Table
 
-        c = Console()
+        from shopdw.errors import wide_console
+
+        c = wide_console()
         if not self.card:
             c.print("no quality results yet: run `shopdw run` first")
             return
         t = Table("check", "dimension", "table", "failed/checked", "score", "threshold", "status", "detail",
                   title=f"Quality scorecard, run {self.card['run_id']} (date {self.card['run_date'] or 'all'})")  # fmt: skip
+        dbt_passed = [c for c in self.card["checks"] if c["dimension"] == "dbt_test" and c["status"] == "pass"]
         for ch in self.card["checks"]:
+            if ch in dbt_passed:
+                continue
             st = ch["status"]
             style = {"pass": "green", "warn": "yellow", "fail": "red"}[st]
             t.add_row(ch["check_name"], ch["dimension"], ch["table_name"] or "",
@@ -106,6 +111,8 @@ class QualityReport:
                       "" if ch["threshold"] is None else f"{ch['threshold']:.2f}", f"[{style}]{st}[/]",
                       (ch["detail"] or ch["sample_keys"] or "")[:70])  # fmt: skip
         c.print(t)
+        if dbt_passed:
+            c.print(f"(and {len(dbt_passed)} dbt tests passed; `--json` lists every check)")
         c.print(f"{self.card['passed']} passed, {self.card['warnings']} warnings, {self.card['failed']} blocking failures")
 
 

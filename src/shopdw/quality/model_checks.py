@@ -1,0 +1,129 @@
+"""Warehouse-side checks over the published models (staging and analytics).
+
+Each check is one SQL statement returning (rows_checked, rows_failed) plus an optional query
+for example keys. Thresholds per dimension come from settings (dq_*); reconciliation checks
+allow no failure at all.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from shopdw.config import Settings
+from shopdw.contracts import BR_STATES, ORDER_STATUSES
+from shopdw.quality.gate import CheckResult, _threshold
+
+
+@dataclass(frozen=True)
+class SqlCheck:
+    name: str
+    dimension: str
+    table: str  # schema-less name of the model checked, e.g. "fct_orders"
+    schema: str  # staging | analytics
+    failed_when: str  # a predicate over the table's rows
+    keys: str  # columns shown as example keys
+
+    def sql(self, rel: str) -> str:
+        return (
+            f"select count(*), coalesce(sum(case when {self.failed_when} then 1 else 0 end), 0) from {rel}"
+        )
+
+    def sample_sql(self, rel: str) -> str:
+        return f"select {self.keys} from {rel} where {self.failed_when} order by {self.keys}"
+
+
+def _in(values: tuple[str, ...]) -> str:
+    return ", ".join("'" + v + "'" for v in values)
+
+
+def _checks(future_limit: str) -> list[SqlCheck]:
+    return [
+        # completeness: fields a report needs are present
+        SqlCheck("customer_location_present", "completeness", "stg_shop__customers", "staging",
+                 "customer_zip_code_prefix is null or customer_city is null or customer_state is null", "customer_id"),
+        SqlCheck("product_category_present", "completeness", "stg_shop__products", "staging",
+                 "product_category_name is null", "product_id"),
+        SqlCheck("delivered_orders_have_delivery_date", "completeness", "fct_orders", "analytics",
+                 "order_status = 'delivered' and delivered_at is null", "order_id"),
+        # accuracy: business rules
+        SqlCheck("item_price_positive", "accuracy", "fct_order_items", "analytics",
+                 "price <= 0 or freight_value < 0", "order_id, order_item_id"),
+        SqlCheck("payments_cover_order", "accuracy", "fct_orders", "analytics",
+                 "payment_count > 0 and is_revenue and item_count > 0 and "
+                 "abs(paid_value - order_value) > (case when order_value * 0.01 > 1 then order_value * 0.01 else 1 end)",
+                 "order_id"),
+        SqlCheck("delivery_after_purchase", "accuracy", "fct_orders", "analytics",
+                 "delivered_at < purchased_at", "order_id"),
+        SqlCheck("review_score_1_to_5", "accuracy", "fct_reviews", "analytics",
+                 "review_score < 1 or review_score > 5", "review_id, order_id"),
+        # consistency: every foreign key resolves
+        SqlCheck("order_items_resolve_dimensions", "consistency", "fct_order_items", "analytics",
+                 "customer_sk is null or product_sk is null or seller_sk is null", "order_id, order_item_id"),
+        SqlCheck("orders_resolve_customer", "consistency", "fct_orders", "analytics",
+                 "customer_sk is null", "order_id"),
+        # validity: codes, formats, enums, time
+        SqlCheck("customer_state_code", "validity", "stg_shop__customers", "staging",
+                 f"customer_state not in ({_in(BR_STATES)})", "customer_id"),
+        SqlCheck("customer_zip_format", "validity", "stg_shop__customers", "staging",
+                 "length(customer_zip_code_prefix) <> 5", "customer_id"),
+        SqlCheck("order_status_enum", "validity", "stg_shop__orders", "staging",
+                 f"order_status not in ({_in(ORDER_STATUSES)})", "order_id"),
+        SqlCheck("no_future_purchases", "validity", "fct_orders", "analytics",
+                 f"purchased_at >= {future_limit}", "order_id"),
+    ]  # fmt: skip
+
+
+# (check name, staging model, analytics model, column): deduplicated raw money = fact money, to the cent
+MONEY_RECONCILIATION = (
+    ("items_price_raw_equals_fact", "stg_shop__order_items", "fct_order_items", "price"),
+    ("items_freight_raw_equals_fact", "stg_shop__order_items", "fct_order_items", "freight_value"),
+    ("payments_raw_equal_fact", "stg_shop__order_payments", "fct_payments", "payment_value"),
+)
+
+
+def model_checks(wh, settings: Settings, run_id: str, run_date: date | None) -> list[CheckResult]:
+    from shopdw.pipeline import lit
+    from shopdw.quality.checks import _one, _samples, _table_exists
+    from shopdw.transform import _vars
+
+    prefix = _vars(settings)["schema_prefix"]
+    if run_date is None:
+        newest = _one(wh, "select max(ingest_date) from meta.load_ledger where status = 'loaded'")
+        run_date = newest or date.today()
+    future_limit = lit(run_date + timedelta(days=2)).replace("date ", "timestamp ")
+
+    out: list[CheckResult] = []
+    for c in _checks(future_limit):
+        schema = prefix + c.schema
+        if not _table_exists(wh, schema, c.table):
+            out.append(CheckResult(c.name, c.dimension, f"{schema}.{c.table}", 1, 1, None, True, None,
+                                   "model missing: did `shopdw transform` run?"))  # fmt: skip
+            continue
+        rel = f"{wh.quote_ident(schema)}.{wh.quote_ident(c.table)}"
+        checked, failed = wh.query(c.sql(rel))[0]
+        sample = _samples(wh, c.sample_sql(rel)) if failed else None
+        out.append(CheckResult(c.name, c.dimension, f"{schema}.{c.table}", int(checked), int(failed),
+                               _threshold(settings, c.dimension), True, sample))  # fmt: skip
+
+    for name, stg, fct, col in MONEY_RECONCILIATION:
+        s_rel = f"{wh.quote_ident(prefix + 'staging')}.{wh.quote_ident(stg)}"
+        f_rel = f"{wh.quote_ident(prefix + 'analytics')}.{wh.quote_ident(fct)}"
+        if not (_table_exists(wh, prefix + "staging", stg) and _table_exists(wh, prefix + "analytics", fct)):
+            continue
+        raw_total = _one(wh, f"select coalesce(sum({col}), 0) from {s_rel}")
+        # facts hold rows whose order is known; the staging rows without an order are counted as a failure
+        fact_total = _one(wh, f"select coalesce(sum({col}), 0) from {f_rel}")
+        ok = round(float(raw_total), 2) == round(float(fact_total), 2)
+        out.append(CheckResult(name, "reconciliation", f"{prefix}analytics.{fct}", 1, 0 if ok else 1, None, True,
+                               None, f"deduplicated raw {col} total {raw_total} vs fact total {fact_total}"))  # fmt: skip
+
+    stg_items = f"{wh.quote_ident(prefix + 'staging')}.{wh.quote_ident('stg_shop__order_items')}"
+    fct_items = f"{wh.quote_ident(prefix + 'analytics')}.{wh.quote_ident('fct_order_items')}"
+    if _table_exists(wh, prefix + "analytics", "fct_order_items"):
+        n_stg = int(_one(wh, f"select count(*) from {stg_items}"))
+        n_fct = int(_one(wh, f"select count(*) from {fct_items}"))
+        out.append(CheckResult("order_items_facts_match_staging", "reconciliation", f"{prefix}analytics.fct_order_items",
+                               max(n_stg, 1), abs(n_stg - n_fct), None, True, None,
+                               f"{n_stg} deduplicated raw order items vs {n_fct} in the fact"))  # fmt: skip
+    return out
