@@ -344,7 +344,7 @@ def docs_cmd(settings: Settings, out_dir: Path) -> None:
     click.echo(f"dbt docs written to {index}")
 
 
-# ---- demo (simulator engineer; a later part extends it to the whole pipeline) ----
+# ---- demo: the whole spine on the embedded default --------------------------------------
 DEMO_START = date(2025, 1, 1)
 DEMO_DAYS = 30
 DEMO_ORDERS_PER_DAY = 200
@@ -352,13 +352,29 @@ DEMO_SEED = 42
 
 
 @main.command("demo", epilog=EXIT_CODES_HELP)
-@click.option("--no-progress", is_flag=True, help="Hide the progress bar.")
+@click.option("--no-progress", is_flag=True, help="Hide the progress bars.")
 @_common_options
 def demo(settings: Settings, no_progress: bool) -> None:
-    """Generate a month of shop data (30 days from 2025-01-01, ~200 orders/day, seed 42) into the lake."""
+    """Generate a month of shop data (30 days from 2025-01-01, ~200 orders/day, seed 42), then run
+    the pipeline on it (load, dbt, quality gate, dashboard) and print the scorecard and the page to open.
+
+    Running it again is safe: the lake files are identical, nothing loads twice.
+    """
+    from shopdw import pipeline
     from shopdw.lake.store import lake_from_settings
+    from shopdw.quality.status import quality as get_quality
     from shopdw.sources.simulator import SimulatorConfig
     from shopdw.sources.simulator import generate as run_generate
 
     cfg = SimulatorConfig(start=DEMO_START, days=DEMO_DAYS, orders_per_day=DEMO_ORDERS_PER_DAY, seed=DEMO_SEED)
     run_generate(lake_from_settings(settings), cfg, progress=not no_progress).render()
+    click.echo("\nRunning the pipeline: load -> dbt build -> quality gate -> publish ...")
+    result = pipeline.run(settings, progress=not no_progress, command="demo")
+    day = result.days[-1]
+    get_quality(settings, day.run_id).render()
+    if day.publish:
+        page = Path(day.publish["dashboard"]).resolve()
+        click.secho(f"\nDashboard: {page}\nOpen it in a browser: file://{page}", fg="green")
+    else:
+        click.secho(f"\nRun {day.run_id} ended {day.status}: {day.error}", fg="red", err=True)
+    sys.exit(result.exit_code)

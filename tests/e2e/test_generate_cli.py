@@ -63,11 +63,3 @@ def test_other_knobs_into_the_same_lake_are_refused_without_traceback(tmp_path):
     r = runner.invoke(main, [*base, "--seed", "7"])
     assert r.exit_code == 1
     assert "other knobs" in r.output and "Traceback" not in r.output
-
-
-def test_demo_generates_a_month(tmp_path):
-    r = CliRunner().invoke(main, ["demo", "--no-progress", "--lake", str(tmp_path / "lk")])
-    assert r.exit_code == 0, r.output
-    days = {p.name for p in (tmp_path / "lk" / "raw" / "orders").iterdir()}
-    assert len(days) == 30 and "ingest_date=2025-01-30" in days
-    assert "seed 42" in r.output
