@@ -295,3 +295,17 @@ def test_postgres_warehouse_gives_the_same_page_data(tmp_path, pg_dsn):
     dk = build_dashboard(Settings(duckdb_path=db), tmp_path / "dk.html")
     assert payload(pg) == payload(dk)
     assert pg_dsn.rsplit("/", 1)[1] not in pg.read_text()  # nothing of the connection string in the page
+
+
+def test_money_formatting_is_the_same_in_python_and_in_the_page(known, chromium):
+    settings, _ = known
+    page = build_dashboard(settings)
+    _open(chromium, page, 1280, 900)
+    values = [0, 1, 5, 99, 100, 101, 99999, 100000, 123456789, 100000000000, -1, -250050, 999999999999]
+    shown = chromium.evaluate(f"{values}.map(window.shopdw.fmtBRL)")
+    assert shown == [format_brl(v, cents=True) for v in values]
+    assert shown[:4] == ["R$ 0,00", "R$ 0,01", "R$ 0,05", "R$ 0,99"]
+    assert shown[8] == "R$ 1.234.567,89" and shown[11] == "-R$ 2.500,50"
+    assert format_brl(Decimal("1234.565")) == "R$ 1.234,57" and format_brl(None) == "–"
+    health = chromium.evaluate("document.getElementById('freshness').innerText")
+    assert "run-2 at 2024-02-06 05:00:00" in health and "2024-02-06 05:00:40" in health

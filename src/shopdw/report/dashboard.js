@@ -465,7 +465,9 @@
       { "data-fresh": "last-load", "data-value": loaded ? loaded.last_loaded_at || "" : "" });
     fact("Newest batch", loaded && loaded.last_ingest_date ? String(loaded.last_ingest_date) : "–");
     var run = (H.runs || [])[0];
-    fact("Last run", run ? run.run_id + " at " + run.started_at + (run.failed_steps ? " (" + run.failed_steps + " failed step" + (run.failed_steps > 1 ? "s" : "") + ")" : "") : "no run yet",
+    var runNote = run && run.status ? " — " + run.status : "";
+    if (run && run.failed_steps) runNote += " (" + run.failed_steps + " failed step" + (run.failed_steps > 1 ? "s" : "") + ")";
+    fact("Last run", run ? run.run_id + " at " + run.started_at + runNote : "no run yet",
       { "data-fresh": "last-run", "data-value": run ? run.run_id : "" });
     var fchecks = H.dq ? H.dq.checks.filter(function (c) { return c.dimension === "freshness"; }) : [];
     fchecks.forEach(function (c) { fact("Check " + c.check, c.status + (c.table ? " (" + c.table + ")" : ""), { "data-fresh-check": c.check, "data-status": c.status }); });

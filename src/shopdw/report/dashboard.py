@@ -268,14 +268,16 @@ def _read_health(src: Source, p: Payload) -> None:
         }
 
     def runs(t: str) -> None:
+        # the pipeline writes one row per step plus a step 'run' row holding the run's outcome
         rows = src.query(
             f"select run_id, min(started_at) as started_at, max(ended_at) as ended_at, "  # noqa: S608
-            "sum(case when status = 'failed' or status = 'fail' then 1 else 0 end) as failed_steps, count(*) as steps "
+            "max(case when step = 'run' then status end) as run_status, "
+            "sum(case when status in ('failed', 'fail', 'error') then 1 else 0 end) as failed_steps, count(*) as steps "
             f"from {t} group by run_id order by started_at desc, run_id desc limit 5"
         ).to_pylist()
         h["runs"] = [
             {"run_id": r["run_id"], "started_at": r["started_at"], "ended_at": r["ended_at"],
-             "failed_steps": int(r["failed_steps"] or 0), "steps": int(r["steps"])}
+             "status": r["run_status"], "failed_steps": int(r["failed_steps"] or 0), "steps": int(r["steps"])}
             for r in rows
         ]  # fmt: skip
 

@@ -37,8 +37,10 @@ class Source:
         self._tables: set[tuple[str, str]] | None = None
 
     def schema_name(self, schema: str) -> str:
-        """The physical schema name (Redshift deployments may prefix every schema)."""
-        prefix = self.settings.redshift_schema_prefix if self.settings.target == "redshift" else ""
+        """The physical schema name: on Redshift the dbt-built schemas carry redshift_schema_prefix
+        (as in shopdw.transform); raw and meta belong to the loader and are never prefixed."""
+        redshift = self.settings.target == "redshift" and schema not in ("raw", "meta")
+        prefix = self.settings.redshift_schema_prefix if redshift else ""
         return f"{prefix}{schema}"
 
     def table(self, schema: str, table: str) -> str:
