@@ -20,7 +20,7 @@ $(BIN)/.installed-dev: pyproject.toml
 
 $(CHECKOV_VENV)/bin/checkov:
 	$(PYTHON) -m venv $(CHECKOV_VENV)
-	$(CHECKOV_VENV)/bin/python -m pip install -q "checkov>=3.2,<4"
+	$(CHECKOV_VENV)/bin/python -m pip install -q "checkov==3.3.30"
 
 install: $(BIN)/.installed-dev $(CHECKOV_VENV)/bin/checkov
 
