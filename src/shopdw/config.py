@@ -58,6 +58,9 @@ class Settings:
     dq_freshness_days: int = 0  # allowed lag (days) between the run date and the newest loaded batch
     notify_webhook_url: Secret | None = None
     notify_sns_topic_arn: str | None = None
+    # When set (e.g. by scripts/terraform_env.py), each run publishes the CloudWatch metric
+    # shopdw/HoursSinceLastLoad with dimension Environment=<environment> for the freshness alarm.
+    environment: str | None = None
     source_file: str | None = field(default=None, metadata={"internal": True})
 
     # ---- derived helpers -------------------------------------------------
@@ -69,7 +72,7 @@ class Settings:
             out[f.name] = "***" if isinstance(v, Secret) else v
         return out
 
-    def with_overrides(self, **kw: Any) -> "Settings":
+    def with_overrides(self, **kw: Any) -> Settings:
         clean = {k: v for k, v in kw.items() if v is not None}
         return _coerce(dataclasses.replace(self), clean, origin="flag")
 

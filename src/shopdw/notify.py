@@ -71,3 +71,27 @@ def notify_failure(settings: Settings, subject: str, message: str) -> list[str]:
         except (urllib.error.URLError, OSError, Exception) as e:  # a broken notifier must not mask the failure
             print(f"warning: {name} notification failed: {type(e).__name__}: {e}", file=sys.stderr)
     return sent
+
+
+def publish_freshness_metric(settings: Settings, hours_since_last_load: float) -> bool:
+    """Put shopdw/HoursSinceLastLoad (dimension Environment) for the Terraform freshness alarm.
+
+    Only when settings.environment is set; failures are reported, never raised."""
+    if not settings.environment:
+        return False
+    try:
+        import boto3
+
+        boto3.client("cloudwatch", region_name=settings.redshift_region or settings.s3_region).put_metric_data(
+            Namespace="shopdw",
+            MetricData=[{
+                "MetricName": "HoursSinceLastLoad",
+                "Dimensions": [{"Name": "Environment", "Value": settings.environment}],
+                "Value": float(hours_since_last_load),
+                "Unit": "None",
+            }],
+        )  # fmt: skip
+        return True
+    except Exception as e:  # the metric is monitoring, not the pipeline: never fail a run over it
+        print(f"warning: could not publish the freshness metric: {type(e).__name__}: {e}", file=sys.stderr)
+        return False

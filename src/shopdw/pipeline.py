@@ -220,6 +220,24 @@ def step_publish(settings: Settings, run_id: str, run_date: date | None = None) 
     return {"dashboard": str(page), "exports": [str(f) for f in files]}
 
 
+def hours_since_last_load(settings: Settings) -> float | None:
+    with _warehouse(settings) as wh:
+        newest = wh.query("select max(loaded_at) from meta.load_ledger where status = 'loaded'")[0][0]
+    if newest is None:
+        return None
+    return round((_now() - newest).total_seconds() / 3600, 3)
+
+
+def _publish_freshness(settings: Settings) -> None:
+    """The freshness metric the Terraform monitoring alarm watches (only when settings.environment is set)."""
+    if not settings.environment:
+        return
+    from shopdw.notify import publish_freshness_metric
+
+    hours = hours_since_last_load(settings)
+    publish_freshness_metric(settings, 1e6 if hours is None else hours)
+
+
 @dataclass
 class DayResult:
     run_id: str
@@ -292,6 +310,18 @@ class RunResult:
 
 
 def _run_one(settings: Settings, run_date: date | None, full_refresh: bool, progress: bool, command: str) -> DayResult:
+    """One run under the warehouse's one-run-at-a-time lock (re-entrant: the load step takes it too)."""
+    wh = _warehouse(settings)
+    try:
+        with wh.run_lock():
+            wh.close()  # the lock has its own handle; dbt needs the DuckDB file free
+            return _run_one_locked(settings, run_date, full_refresh, progress, command)
+    finally:
+        wh.close()
+
+
+def _run_one_locked(settings: Settings, run_date: date | None, full_refresh: bool, progress: bool,
+                    command: str) -> DayResult:  # fmt: skip
     from shopdw.notify import notify_failure
 
     t0 = time.monotonic()
@@ -317,6 +347,7 @@ def _run_one(settings: Settings, run_date: date | None, full_refresh: bool, prog
         raise
     day.seconds = time.monotonic() - t0
     finish_run(settings, run_id, day.status, day.error, (day.load or {}).get("rows_loaded"))
+    _publish_freshness(settings)
     if day.status != "success":
         notify_failure(
             settings,

@@ -61,3 +61,24 @@ def test_non_http_webhook_is_a_config_error(tmp_path):
     s = load_settings(env={"SHOPDW_NOTIFY_WEBHOOK_URL": "file:///etc/passwd"}, config_file=tmp_path / "none.toml")
     with pytest.raises(ConfigError, match="SHOPDW_NOTIFY_WEBHOOK_URL"):
         notify_failure(s, "s", "m")
+
+
+def test_freshness_metric_reaches_cloudwatch_api(s3_endpoint, tmp_path, monkeypatch):
+    """moto's server answers the CloudWatch API too: the metric the Terraform alarm watches lands there."""
+    from datetime import datetime, timedelta
+
+    import boto3
+
+    from shopdw.notify import publish_freshness_metric
+
+    monkeypatch.setenv("AWS_ENDPOINT_URL_CLOUDWATCH", s3_endpoint)
+    s = load_settings(env={"SHOPDW_ENVIRONMENT": "dev", "SHOPDW_S3_REGION": "us-east-1"}, config_file=tmp_path / "x")
+    assert publish_freshness_metric(s, 5.5)
+    cw = boto3.client("cloudwatch", region_name="us-east-1")
+    stats = cw.get_metric_statistics(
+        Namespace="shopdw", MetricName="HoursSinceLastLoad", Dimensions=[{"Name": "Environment", "Value": "dev"}],
+        StartTime=datetime.utcnow() - timedelta(hours=1), EndTime=datetime.utcnow() + timedelta(hours=1),
+        Period=60, Statistics=["Maximum"],
+    )  # fmt: skip
+    assert [p["Maximum"] for p in stats["Datapoints"]] == [5.5]
+    assert not publish_freshness_metric(load_settings(env={}, config_file=tmp_path / "x"), 1.0)  # off by default
