@@ -1,0 +1,94 @@
+"""The dashboard and exports from a real warehouse: simulator -> lake -> load -> dbt build -> page in Chromium."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from shopdw.config import Settings
+from shopdw.report.browser import Browser, find_chromium
+from shopdw.report.dashboard import build_dashboard, format_brl
+from shopdw.report.export import export, manifest_schema, read_export
+from shopdw.warehouse import open_warehouse
+
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+READY = "document.body && document.body.dataset.ready === '1'"
+
+
+@pytest.fixture(scope="module")
+def warehouse(tmp_path_factory):
+    from shopdw.lake.store import lake_from_settings
+    from shopdw.load import load
+    from shopdw.sources.simulator import SimulatorConfig, generate
+    from shopdw.transform import transform
+
+    root = tmp_path_factory.mktemp("pipeline")
+    settings = Settings(lake=str(root / "lake"), duckdb_path=str(root / "warehouse" / "shopdw.duckdb"))
+    # late_rate=0: with late-arriving items dbt's customer_360 test `items >= orders` fails (an order
+    # counted before its items land), which skips mart_top_customers; this test is about the page.
+    cfg = SimulatorConfig(start=date(2025, 3, 1), days=4, orders_per_day=30, seed=11, late_rate=0.0)
+    generate(lake_from_settings(settings), cfg)
+    load(settings, progress=False)
+    transform(settings)  # failing dbt tests do not raise; the marts must exist for the page
+    return settings
+
+
+def _cents(v) -> int:
+    return int((Decimal(v) * 100).to_integral_value())
+
+
+def test_page_from_a_real_warehouse_shows_the_marts(warehouse, tmp_path):
+    if not find_chromium():
+        pytest.skip("Chromium not installed")
+    page = build_dashboard(warehouse, tmp_path / "index.html")
+    with open_warehouse(warehouse) as wh:
+        rev, orders, freight = wh.query(
+            "select sum(revenue), sum(orders), sum(freight_value) from analytics.mart_daily_sales"
+        )[0]
+        by_state = dict(wh.query("select customer_state, sum(revenue) from analytics.mart_daily_sales group by 1"))
+        customers, ltv = wh.query("select count(*), sum(lifetime_value) from analytics.customer_360")[0]
+        top = [
+            r[0] for r in wh.query("select customer_unique_id from analytics.mart_top_customers order by rank limit 25")
+        ]
+    assert orders > 0 and rev > 0
+    with Browser() as b:
+        b.viewport(1280, 900)
+        b.open(page.as_uri(), READY)
+        b.pump(0.3)
+        b.screenshot(ARTIFACTS / "dashboard-simulated-warehouse.png")
+        assert b.console_errors == [] and b.blocked_requests == []
+        seen = b.evaluate(
+            """(() => ({
+              kpi: Object.fromEntries([...document.querySelectorAll('[data-kpi]')].map(e => [e.dataset.kpi, e.dataset.value])),
+              revText: document.querySelector('[data-kpi=revenue] .v').textContent,
+              states: Object.fromEntries([...document.querySelectorAll('[data-chart="revenue-by-state"] [data-key]')]
+                        .map(m => [m.dataset.key, +m.dataset.value])),
+              empty: [...document.querySelectorAll('.chart')].filter(c => !c.querySelector('svg [data-value]')).map(c => c.dataset.chart),
+              top: [...document.querySelectorAll('#top-customers tr[data-customer]')].map(r => r.dataset.customer),
+            }))()"""
+        )
+    assert seen["empty"] == []
+    assert int(seen["kpi"]["revenue"]) == _cents(rev) and seen["revText"] == format_brl(rev)
+    assert int(seen["kpi"]["orders"]) == orders and int(seen["kpi"]["freight"]) == _cents(freight)
+    assert seen["states"] == {s: _cents(v) for s, v in by_state.items()}
+    assert int(seen["kpi"]["customers"]) == customers and int(seen["kpi"]["customer-ltv"]) == _cents(ltv)
+    assert seen["top"] == top
+
+
+def test_exports_from_a_real_warehouse_read_back_equal(warehouse, tmp_path):
+    files = export(warehouse, "csv", tmp_path / "exports")
+    import json
+
+    manifest = json.loads(files[-1].read_text())
+    with open_warehouse(warehouse) as wh:
+        for entry in manifest["tables"]:
+            n = len(manifest_schema(entry))
+            want = wh.query_arrow(
+                f"select * from {entry['table']} order by {', '.join(str(i) for i in range(1, n + 1))}"
+            )
+            back = read_export(tmp_path / "exports" / entry["file"], manifest_schema(entry))
+            assert back.equals(want), entry["table"]
+            assert entry["rows"] == want.num_rows
