@@ -85,8 +85,8 @@ def shop_history(days: int = 6, orders_per_day: int = 12, seed: int = 7, start: 
       and orders on day 0, day 2 and day 4: each order joins the address it had then; the
       second move's record arrives two days late (batch of day 5, updated_at on day 3), after
       the day-4 order was loaded;
-    - order 'o_late' (day 1) gets its second item in the batch of day 3;
-    - order 'o_status' moves created -> shipped -> delivered over three batches;
+    - order 'o_late' (day 1) gets its second item and payment in the batch of day 3;
+    - orders move created -> (shipped) -> delivered, the final version one or more batches later;
     - product 'prod_0' changes list price and category on day 2;
     - day 2's customer batch is re-emitted in full (exact duplicates) on day 3.
     """
@@ -130,10 +130,10 @@ def shop_history(days: int = 6, orders_per_day: int = 12, seed: int = 7, start: 
     counter = 0
 
     def order(day: int, cust: str, person: str, new_customer: bool, items: list[tuple[str, str, str, str]],
-              status: str = "delivered", late_by: int = 0, hour: int = 10) -> str:  # fmt: skip
+              status: str = "delivered", late_by: int = 0, hour: int = 10, oid: str | None = None) -> str:  # fmt: skip
         nonlocal counter
         counter += 1
-        oid = f"o_{counter:04d}" if not cust.startswith("c_mover") else f"o_mover_{day}"
+        oid = oid or (f"o_{counter:04d}" if not cust.startswith("c_mover") else f"o_mover_{day}")
         b = batches[day]
         d = b.ingest_date
         if new_customer:
@@ -200,7 +200,7 @@ def shop_history(days: int = 6, orders_per_day: int = 12, seed: int = 7, start: 
                   status=rng.choice(["delivered"] * 8 + ["canceled", "shipped"]), late_by=rng.choice([0, 0, 0, 1]))  # fmt: skip
 
     # o_late: an order on day 1 whose second item (and second payment) arrive in the batch of day 3
-    late = order(1, "c_late", "p_late", True, [("prod_4", "seller_0", "60.00", "6.00")])
+    late = order(1, "c_late", "p_late", True, [("prod_4", "seller_0", "60.00", "6.00")], oid="o_late")
     batches[3].add("order_items", {"order_id": late, "order_item_id": 2, "product_id": "prod_5", "seller_id": "seller_1",
                                    "shipping_limit_date": _ts(batches[1].ingest_date, 12),
                                    "price": Decimal("25.50"), "freight_value": Decimal("4.50")})  # fmt: skip
@@ -276,3 +276,48 @@ def load_olist_raw(settings: Settings, olist_dir: Path) -> dict[str, int]:
         with open_warehouse(settings) as wh, wh.transaction():
             wh.append_arrow("raw", entity, table)
     return counts
+
+
+# ---------------------------------------------------------------- reading results back
+
+
+def tables_in(settings: Settings, schema: str) -> list[str]:
+    with open_warehouse(settings) as wh:
+        rows = wh.query(
+            "select table_name from information_schema.tables where table_schema = "
+            + ("?" if settings.target == "duckdb" else "%s")
+            + " order by table_name",
+            (schema,),
+        )
+    return [r[0] for r in rows]
+
+
+def sorted_rows(settings: Settings, schema: str, table: str) -> list[tuple]:
+    """Every row of schema.table, sorted (None sorts first): a table's content, order-free."""
+    with open_warehouse(settings) as wh:
+        rows = wh.query(f"select * from {wh.qualified(schema, table)}")
+    return sorted(rows, key=lambda r: tuple((v is not None, str(v)) for v in r))
+
+
+def query(settings: Settings, sql: str, params: tuple = ()) -> list[tuple]:
+    with open_warehouse(settings) as wh:
+        return wh.query(sql.replace("%s", "?") if settings.target == "duckdb" else sql, params or None)
+
+
+def dedup_raw_totals(batches: list[Batch]) -> dict[str, Decimal]:
+    """Money totals of the deduplicated raw history, computed in Python: items and payments
+    keep one row per key (the latest batch's), and count only when their order exists."""
+    orders = {r["order_id"] for b in batches for r in b.rows.get("orders", [])}
+    items: dict[tuple, dict] = {}
+    payments: dict[tuple, dict] = {}
+    for b in batches:
+        for r in b.rows.get("order_items", []):
+            items[(r["order_id"], r["order_item_id"])] = r
+        for r in b.rows.get("order_payments", []):
+            payments[(r["order_id"], r["payment_sequential"])] = r
+    return {
+        "price": sum((r["price"] for r in items.values() if r["order_id"] in orders), Decimal("0")),
+        "freight_value": sum((r["freight_value"] for r in items.values() if r["order_id"] in orders), Decimal("0")),
+        "payment_value": sum((r["payment_value"] for r in payments.values() if r["order_id"] in orders), Decimal("0")),
+        "items": Decimal(sum(1 for r in items.values() if r["order_id"] in orders)),
+    }

@@ -333,8 +333,8 @@ def _node_result(r: Any) -> NodeResult:
     attached = getattr(node, "attached_node", None) or getattr(node, "model", None)
     if attached:
         model = str(attached).split(".")[-1]
-    elif getattr(node, "depends_on", None) is not None and node.resource_type != "model":
-        models = [n for n in node.depends_on.nodes if n.startswith("model.")]
+    elif str(getattr(node.resource_type, "value", node.resource_type)) in ("test", "unit_test"):
+        models = [n for n in getattr(getattr(node, "depends_on", None), "nodes", []) if n.startswith("model.")]
         model = models[0].split(".")[-1] if models else None
     return NodeResult(
         unique_id=node.unique_id,

@@ -1,0 +1,214 @@
+"""The dbt project on DuckDB, on a small history with changes, late arrivals and duplicates.
+
+Two warehouses get the same raw history: one batch by batch with an incremental dbt run in
+between (the last one a full `dbt build` with every test), the other all at once with a full
+refresh. Four dbt invocations in all, shared by every test in the module.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+
+import pytest
+
+from rawseed import append_batch, dedup_raw_totals, query, shop_history, sorted_rows, tables_in
+from shopdw.config import Settings
+from shopdw.transform import scv, transform
+
+MODELS_ONLY = ["resource_type:model", "resource_type:seed"]
+HISTORY = shop_history()
+
+
+def _order(settings, order_id):
+    rows = query(
+        settings,
+        "select o.order_status, o.item_count, o.order_value, o.paid_value, c.customer_city, c.version_number "
+        "from analytics.fct_orders o left join analytics.dim_customer c using (customer_sk) where o.order_id = %s",
+        (order_id,),
+    )
+    assert len(rows) == 1, f"{order_id}: {rows}"
+    return rows[0]
+
+
+def _created_then_delivered_later() -> str:
+    """An order created in the batch of day 4 whose 'delivered' version arrives in day 5's batch."""
+    created = {r["order_id"] for r in HISTORY[4].rows["orders"] if r["order_status"] == "created"}
+    delivered = {r["order_id"] for r in HISTORY[5].rows["orders"] if r["order_status"] == "delivered"}
+    return sorted(created & delivered)[0]
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory):
+    base = tmp_path_factory.mktemp("dbt-duckdb")
+    inc = Settings(duckdb_path=str(base / "incremental.duckdb"))
+    full = Settings(duckdb_path=str(base / "full.duckdb"))
+    status_order = _created_then_delivered_later()
+    out = {"inc": inc, "full": full, "status_order": status_order}
+
+    for b in HISTORY[:3]:
+        append_batch(inc, b)
+    out["run1"] = transform(inc, select=MODELS_ONLY)
+    out["late_after_run1"] = _order(inc, "o_late")
+    for b in HISTORY[3:5]:
+        append_batch(inc, b)
+    out["run2"] = transform(inc, select=MODELS_ONLY)
+    out["late_after_run2"] = _order(inc, "o_late")
+    out["mover4_after_run2"] = _order(inc, "o_mover_4")
+    out["status_after_run2"] = _order(inc, status_order)
+    for b in HISTORY[5:]:
+        append_batch(inc, b)
+    out["run3"] = transform(inc)  # incremental, every test and unit test
+
+    for b in HISTORY:
+        append_batch(full, b)
+    out["full_run"] = transform(full, full_refresh=True, select=MODELS_ONLY)
+    return out
+
+
+def test_every_run_succeeds_and_the_last_one_ran_all_tests(built):
+    for key in ("run1", "run2", "run3", "full_run"):
+        r = built[key]
+        assert r.ok, f"{key}: " + "; ".join(f"{n.name}: {n.message}" for n in r.failed)
+    counts = {}
+    for n in built["run3"].nodes:
+        counts[n.resource_type] = counts.get(n.resource_type, 0) + 1
+    assert counts["model"] == 30 and counts["seed"] == 1
+    assert counts["test"] > 150 and counts["unit_test"] >= 6
+    assert all(n.status == "pass" for n in built["run3"].nodes if n.resource_type in ("test", "unit_test"))
+    # tests name the model they check (the quality gate files them under it)
+    assert built["run3"].node("unique_fct_orders_order_id").model == "fct_orders"
+    d = built["run3"].to_dict()
+    assert d["ok"] and d["counts"]["pass"] == counts["test"] + counts["unit_test"]
+
+
+def test_late_item_changes_its_orders_totals_on_the_next_run(built):
+    # o_late's second item and payment arrive two batches late (see rawseed)
+    assert [r["order_item_id"] for r in HISTORY[3].rows["order_items"] if r["order_id"] == "o_late"] == [2]
+    _, items1, value1, paid1, *_ = built["late_after_run1"]
+    _, items2, value2, paid2, *_ = built["late_after_run2"]
+    assert (items1, value1, paid1) == (1, Decimal("66.00"), Decimal("66.00"))
+    assert (items2, value2, paid2) == (2, Decimal("96.00"), Decimal("96.00"))
+
+
+def test_status_change_rewrites_the_order(built):
+    assert built["status_after_run2"][0] in ("created", "shipped")
+    assert _order(built["inc"], built["status_order"])[0] == "delivered"
+
+
+def test_mover_has_three_versions_and_each_order_joins_the_one_valid_at_purchase(built):
+    for s in (built["inc"], built["full"]):
+        versions = query(
+            s,
+            "select customer_city, valid_from, valid_to, is_current, version_number from analytics.dim_customer "
+            "where customer_id = 'c_mover' order by valid_from",
+        )
+        assert [(v[0], v[4], v[3]) for v in versions] == [
+            ("sao paulo", 1, False), ("rio de janeiro", 2, False), ("belo horizonte", 3, True),
+        ]  # fmt: skip
+        assert versions[0][2] == versions[1][1] and versions[1][2] == versions[2][1]
+        assert versions[1][1] == datetime(2018, 3, 2, 8) and versions[2][1] == datetime(2018, 3, 4, 8)
+        assert _order(s, "o_mover_0")[4:] == ("sao paulo", 1)
+        assert _order(s, "o_mover_2")[4:] == ("rio de janeiro", 2)
+        assert _order(s, "o_mover_4")[4:] == ("belo horizonte", 3)
+        items = query(
+            s,
+            "select i.order_id, c.customer_city from analytics.fct_order_items i "
+            "join analytics.dim_customer c using (customer_sk) where i.customer_id = 'c_mover' order by 1",
+        )
+        assert [c for _, c in items] == ["sao paulo", "rio de janeiro", "rio de janeiro", "belo horizonte"]
+    # the third version arrived after the day-4 order was loaded: run 2 joined version 2,
+    # the next incremental run moved the order to version 3 (where it belongs in time)
+    assert built["mover4_after_run2"][4:] == ("rio de janeiro", 2)
+
+
+def test_product_change_is_a_new_version_and_items_join_the_price_valid_then(built):
+    s = built["inc"]
+    versions = query(
+        s,
+        "select list_price, product_category, version_number from analytics.dim_product "
+        "where product_id = 'prod_0' order by version_number",
+    )
+    assert versions == [(Decimal("50.90"), "health_beauty", 1), (Decimal("59.90"), "sports_leisure", 2)]
+    cats = query(
+        s,
+        "select i.order_date < date '2018-03-03' as early, min(p.list_price), max(p.list_price) "
+        "from analytics.fct_order_items i join analytics.dim_product p using (product_sk) "
+        "where i.product_id = 'prod_0' group by 1 order by 1",
+    )
+    assert cats == [(False, Decimal("59.90"), Decimal("59.90")), (True, Decimal("50.90"), Decimal("50.90"))]
+
+
+def test_incremental_runs_equal_a_full_refresh_table_by_table(built):
+    inc, full = built["inc"], built["full"]
+    for schema in ("intermediate", "analytics"):
+        names = tables_in(inc, schema)
+        assert names == tables_in(full, schema)
+        assert len(names) >= (5 if schema == "intermediate" else 15)
+        for name in names:
+            assert sorted_rows(inc, schema, name) == sorted_rows(full, schema, name), f"{schema}.{name} differs"
+
+
+def test_money_totals_equal_the_deduplicated_raw_totals_to_the_cent(built):
+    expected = dedup_raw_totals(HISTORY)
+    for s in (built["inc"], built["full"]):
+        price, freight, n = query(s, "select sum(price), sum(freight_value), count(*) from analytics.fct_order_items")[0]
+        assert (price, freight, Decimal(n)) == (expected["price"], expected["freight_value"], expected["items"])
+        assert query(s, "select sum(payment_value) from analytics.fct_payments")[0][0] == expected["payment_value"]
+        assert query(s, "select sum(items_value), sum(freight_value) from analytics.fct_orders")[0] == (price, freight)
+        # raw really holds duplicates the facts do not count twice
+        raw_rows = query(s, "select count(*) from raw.customers")[0][0]
+        assert raw_rows > query(s, "select count(*) from staging.stg_shop__customers")[0][0]
+    # the marts' revenue is the facts' price over revenue orders
+    s = built["inc"]
+    rev = query(
+        s,
+        "select sum(i.price) from analytics.fct_order_items i join analytics.fct_orders o using (order_id) "
+        "where o.order_status not in ('canceled', 'unavailable')",
+    )[0][0]
+    assert query(s, "select sum(revenue) from analytics.mart_daily_sales")[0][0] == rev
+    assert query(s, "select sum(revenue), sum(revenue_share) from analytics.mart_category_performance")[0][0] == rev
+
+
+def test_scv_of_hand_computed_customers(built):
+    s = built["inc"]
+    mover = scv(s, "p_mover")
+    assert mover is not None
+    # orders o_mover_0 (100.00 + 10.00 freight) and o_mover_2 (50.00 + 30.00, freight 5.00 + 3.00);
+    # o_mover_4 was canceled and does not count
+    expect = {
+        "customer_zip_code_prefix": "30110", "customer_city": "belo horizonte", "customer_state": "MG",
+        "orders": 2, "items": 3, "lifetime_value": 180, "avg_order_value": 90, "freight_paid": 18,
+        "favourite_category": "computers_accessories",  # prod_1 twice
+        "preferred_payment_type": "boleto",  # one boleto (110.00) and one voucher (88.00): value breaks the tie
+        "avg_installments": 2.5, "avg_review_score": 2.5, "late_delivery_rate": 0,
+        "days_since_last_order": 3,  # last revenue order 2018-03-03, newest order 2018-03-06
+        "web_sessions": 3, "converted_sessions": 3, "conversion_rate": 1,
+        "last_order_at": "2018-03-03T12:09:00",
+    }  # fmt: skip
+    assert {k: mover[k] for k in expect} == expect
+    twice = scv(s, "p_twice")
+    b_row = next(r for r in HISTORY[3].rows["customers"] if r["customer_id"] == "c_twice_b")
+    assert (twice["orders"], twice["lifetime_value"], twice["freight_paid"]) == (2, 120, 12)
+    assert twice["late_delivery_rate"] == 0.5  # c_twice_a's order was delivered 4 days late
+    assert twice["favourite_category"] == "bed_bath_table" and twice["frequency_score"] == 2
+    assert twice["customer_state"] == b_row["customer_state"]  # the newest account's address
+    assert scv(s, "nobody") is None
+    segments = {r[0] for r in query(s, "select distinct rfm_segment from analytics.customer_360")}
+    assert segments <= {"champions", "loyal", "potential_loyalist", "new", "at_risk", "hibernating", "lost"}
+    assert len(segments) >= 4
+    top = query(s, "select rank, customer_unique_id, lifetime_value from analytics.mart_top_customers order by rank")
+    assert [r[0] for r in top] == list(range(1, len(top) + 1))
+    assert all(a[2] >= b[2] for a, b in zip(top, top[1:]))
+
+
+def test_dim_date_and_geography(built):
+    s = built["inc"]
+    first, last, n, weekend = query(
+        s, "select min(date_day), max(date_day), count(*), sum(case when is_weekend then 1 else 0 end) from analytics.dim_date"
+    )[0]
+    assert first.isoformat() == "2018-03-01" and n == (last - first).days + 1 and weekend >= 2
+    geo = query(s, "select zip_code_prefix, city, state, region from analytics.dim_geography order by 1")
+    # 'SAO PAULO' and 'são paulo' are one city; one row per prefix
+    assert geo[0] == ("01001", "sao paulo", "SP", "Sudeste")
+    assert len({g[0] for g in geo}) == len(geo) == 6
