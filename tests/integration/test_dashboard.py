@@ -309,3 +309,36 @@ def test_money_formatting_is_the_same_in_python_and_in_the_page(known, chromium)
     assert format_brl(Decimal("1234.565")) == "R$ 1.234,57" and format_brl(None) == "–"
     health = chromium.evaluate("document.getElementById('freshness').innerText")
     assert "run-2 at 2024-02-06 05:00:00" in health and "2024-02-06 05:00:40" in health
+
+
+def test_every_report_query_parses_as_redshift_and_postgres(known, monkeypatch, tmp_path):
+    """Redshift cannot run here: the SQL the dashboard and export send is parsed with its grammar."""
+    import sqlfluff
+    import sqlglot
+
+    from shopdw.report import source
+    from shopdw.report.export import export
+
+    settings, _ = known
+    sent: list[str] = []
+    real_query = source.Source.query
+
+    def recording(self, sql):
+        sent.append(sql)
+        return real_query(self, sql)
+
+    monkeypatch.setattr(source.Source, "query", recording)
+    build_dashboard(settings)
+    export(settings, "csv", tmp_path / "exports")
+    assert len(sent) > 15
+    for sql in sent:
+        for dialect in ("redshift", "postgres"):
+            assert sqlglot.parse_one(sql, read=dialect) is not None, (dialect, sql)
+    for sql in set(sent):  # sqlfluff's grammar is the stricter one; raises APIParsingError when it cannot parse
+        sqlfluff.parse(sql, dialect="redshift")
+    # on Redshift the dbt schemas carry the configured prefix, the loader's meta schema does not
+    rs = source.Source(Settings(target="redshift", redshift_schema_prefix="dev_"), lambda sql: None, "redshift")
+    assert rs.table("analytics", "customer_360") == '"dev_analytics"."customer_360"'
+    assert rs.table("meta", "runs") == '"meta"."runs"'
+    with pytest.raises(ConfigError, match="not a valid schema/table name"):
+        rs.table("analytics", 'x"; drop table y; --')
