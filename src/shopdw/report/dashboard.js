@@ -88,6 +88,11 @@
     box.textContent = "";
     return box;
   }
+  // The figure's caption names the chart for screen readers.
+  function label(box) {
+    var cap = box.parentNode.querySelector("figcaption");
+    return cap ? cap.textContent : "";
+  }
   function empty(box, msg) {
     box.appendChild(el("p", { class: "empty", "data-empty": "1" }, msg || "No data for the selected filters."));
   }
@@ -113,7 +118,7 @@
     var L = unit === "money" ? 70 : 48, R = 12, T = 10, B = 26;
     var max = niceMax(Math.max.apply(null, points.map(function (p) { return p.value || 0; })), unit);
     var n = points.length, pw = W - L - R, ph = H - T - B;
-    var s = svg("svg", { viewBox: "0 0 " + W + " " + H, width: W, height: H, "data-chart": name, "data-unit": unit, role: "img" });
+    var s = svg("svg", { viewBox: "0 0 " + W + " " + H, width: W, height: H, "data-chart": name, "data-unit": unit, role: "img", "aria-label": label(box) });
     var g = svg("g", { class: "grid" });
     for (var i = 0; i <= 4; i++) {
       var y = T + ph - (ph * i) / 4;
@@ -148,7 +153,7 @@
     var labelW = Math.min(Math.round(W * 0.38), 170), valueW = unit === "money" ? 118 : 64;
     var pw = Math.max(40, W - labelW - valueW - 8);
     var max = Math.max.apply(null, items.map(function (it) { return it.value || 0; })) || 1;
-    var s = svg("svg", { viewBox: "0 0 " + W + " " + H, width: W, height: H, "data-chart": name, "data-unit": unit, role: "img" });
+    var s = svg("svg", { viewBox: "0 0 " + W + " " + H, width: W, height: H, "data-chart": name, "data-unit": unit, role: "img", "aria-label": label(box) });
     items.forEach(function (it, i) {
       var y = T + i * row;
       var maxChars = Math.max(6, Math.floor((labelW - 8) / 6.3));
