@@ -13,6 +13,7 @@ import json
 import os
 import select
 import shutil
+import signal
 import subprocess
 import tempfile
 import time
@@ -70,6 +71,7 @@ class Browser:
             [self.binary, *flags],
             preexec_fn=wire_fds,  # noqa: PLW1509
             close_fds=False,
+            start_new_session=True,  # its own process group: a kill reaches the renderers too
             stdin=subprocess.DEVNULL,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
@@ -95,7 +97,10 @@ class Browser:
         except Exception:  # noqa: BLE001 - closing best effort, then kill
             pass
         if self._proc.poll() is None:
-            self._proc.kill()
+            try:
+                os.killpg(self._proc.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
             self._proc.wait()
         for fd in (self._to_child_w, self._from_child_r):
             try:
