@@ -342,3 +342,17 @@ def test_every_report_query_parses_as_redshift_and_postgres(known, monkeypatch, 
     assert rs.table("meta", "runs") == '"meta"."runs"'
     with pytest.raises(ConfigError, match="not a valid schema/table name"):
         rs.table("analytics", 'x"; drop table y; --')
+
+
+def test_empty_marts_render_empty_panels_without_errors(tmp_path, chromium):
+    db = make_warehouse(tmp_path / "w.duckdb")
+    con = duckdb.connect(db)
+    for t in ("mart_daily_sales", "mart_category_performance", "mart_delivery_performance", "mart_top_customers",
+              "customer_360"):  # fmt: skip
+        con.execute(f"delete from analytics.{t}")
+    con.close()
+    page = build_dashboard(Settings(duckdb_path=db), tmp_path / "index.html")
+    seen = _open(chromium, page, 1280, 900)
+    assert chromium.console_errors == [] and seen["error"] is None
+    assert chromium.evaluate("document.querySelectorAll('.chart [data-empty]').length") == len(CHARTS)
+    assert seen["kpis"]["revenue"]["text"] == "R$ 0,00" and seen["kpis"]["aov"]["text"] == "–"
