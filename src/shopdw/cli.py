@@ -151,14 +151,21 @@ def generate(settings: Settings, start: date, days: int, orders_per_day: int, se
 @click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
 @click.option("--format", "fmt", type=click.Choice(["parquet", "csv", "json"]), default="parquet", show_default=True)
 @click.option("--no-progress", is_flag=True, help="Hide the progress bar.")
+@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON (implies --no-progress).")
 @_common_options
-def import_olist(settings: Settings, directory: Path, fmt: str, no_progress: bool) -> None:
-    """Import the real Olist CSVs from DIRECTORY into the lake as daily batches by event date."""
+def import_olist(settings: Settings, directory: Path, fmt: str, no_progress: bool, as_json: bool) -> None:
+    """Import the real Olist CSVs from DIRECTORY into the lake as daily batches by event date.
+
+    Orders arrive on their purchase day and again on each recorded status change; items and
+    payments with their order; reviews on their creation day; customers, sellers and products
+    on their first order's day; geolocation and category translations as one reference batch.
+    Importing the same files again writes nothing.
+    """
     from shopdw.lake.store import lake_from_settings
     from shopdw.sources.olist import import_olist as run_import
 
-    result = run_import(lake_from_settings(settings), directory, fmt=fmt, progress=not no_progress)
-    result.render()
+    result = run_import(lake_from_settings(settings), directory, fmt=fmt, progress=not (no_progress or as_json))
+    _emit(result, as_json)
 
 
 # ---- run, status, quality (the pipeline command and its history) ---------------------------

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -387,6 +388,11 @@ def test_cli_import_olist(src, tmp_path):
     assert r.exit_code == 0, r.output
     assert "orders" in r.output and "written" in r.output
     assert (lake_dir / "raw/orders/ingest_date=2017-01-01/olist-20170101.parquet").is_file()
+    r = runner.invoke(main, ["import-olist", str(src), "--lake", str(lake_dir), "--json"])
+    assert r.exit_code == 0, r.output
+    again = json.loads(r.output)
+    assert again["files_written"] == 0 and again["files_unchanged"] > 0
+    assert again["entities"]["orders"]["lake_rows"] == 12
     (src / SOURCES["orders"][0]).unlink()
     r = runner.invoke(main, ["import-olist", str(src), "--lake", str(lake_dir), "--no-progress"])
     assert r.exit_code == 1
