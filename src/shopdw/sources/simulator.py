@@ -9,7 +9,7 @@ Determinism across call partitions. Day D's batch is a pure function of (seed, D
 generating D1..Dn in one call writes byte-identical files to generating each day alone.
  * Orders placed on day d are drawn from random streams keyed by (seed, d); their whole
    future (approval, shipping, delivery or cancellation, review, late item/payment rows) is
-   drawn at once. Day D looks back over the last LOOKBACK_DAYS (45) purchase days and
+   drawn at once. Day D looks back over the last LOOKBACK_DAYS (32) purchase days and
    recomputes them (cached within a call), so it never depends on the run's --start.
  * Products, sellers and persons are hashes of (seed, number, version): a product's
    price/category version changes on days fixed by its own period and phase.
@@ -25,7 +25,13 @@ generating D1..Dn in one call writes byte-identical files to generating each day
    reference date REFERENCE_DATE (2016-01-01) as batch `sim-reference`: every call writes
    the same bytes (the lake reports them unchanged), so nothing is counted twice.
  * A person who moves updates the accounts (customer_ids) of their orders inside the
-   45-day window; accounts older than that keep their old address (a documented simplification).
+   look-back window; accounts older than that keep their old address (a documented simplification).
+ * Big runs spread consecutive days over worker processes (`workers`, auto for >= 200k orders):
+   each recomputes its own look-back window, so the bytes are the same as in one process.
+ * Volume per order: about 4.4 order rows (one per status-change day, plus re-emissions for
+   later reviews and late rows), as many customer rows, ~1.15 items, ~1.03 payments, ~0.97
+   reviews and ~8 web events (every order's purchase session plus one browse-only session per
+   order on average: a compromise between a realistic conversion rate and data volume).
 
 Defects (`--defect-rate`): for each entity and day, each clean row independently gets, with
 that probability, one EXTRA defective row placed right after it (a copy with one thing
@@ -38,6 +44,7 @@ Reference files carry no defects.
 from __future__ import annotations
 
 import io
+import os
 import re
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -87,6 +94,13 @@ DEFECT_KINDS = (
 )
 GROUND_TRUTH_COLUMNS = ("file", "entity", "row_number", "defect", "column", "key")
 DATED_ENTITIES = tuple(e for e in LOAD_ORDER if not CONTRACTS[e].reference)
+# Parquet dictionary encoding only where values repeat (ids would waste half the encoding time).
+DICTIONARY_COLUMNS = (
+    "order_status", "payment_type", "event_type", "device_type", "traffic_source", "customer_state",
+    "customer_city", "customer_zip_code_prefix", "seller_state", "seller_city", "seller_zip_code_prefix",
+    "product_category_name", "review_comment_title", "review_comment_message", "geolocation_state",
+    "geolocation_city", "geolocation_zip_code_prefix", "product_category_name_english",
+)  # fmt: skip
 
 # Where each defect kind can go (columns per entity).
 _NEGATIVE = {"order_items": ("price", "freight_value"), "order_payments": ("payment_value",)}
@@ -383,7 +397,7 @@ def _write(lake: Lake, entity: str, day: date, table: pa.Table, fmt: str, patche
 def _write_parts(lake: Lake, entity: str, day: date, table: pa.Table, fmt: str, patches):
     bid = batch_id_for(day)
     if not patches:
-        out = write_batch(lake, entity, day, bid, table, fmt)
+        out = write_batch(lake, entity, day, bid, table, fmt, dictionary_columns=DICTIONARY_COLUMNS)
         if len(out) == 1:
             return [(out[0][0], out[0][1], 0, table.num_rows)]
         parts, first = [], 0
@@ -392,7 +406,7 @@ def _write_parts(lake: Lake, entity: str, day: date, table: pa.Table, fmt: str, 
             parts.append((path, outcome, first, cnt))
             first += cnt
         return parts
-    chunks = encode_split(table, fmt, MAX_FILE_BYTES)
+    chunks = encode_split(table, fmt, MAX_FILE_BYTES, DICTIONARY_COLUMNS)
     names = [bid] if len(chunks) == 1 else [f"{bid}-p{i:03d}" for i in range(1, len(chunks) + 1)]
     parts, first = [], 0
     for name, data in zip(names, chunks):
@@ -436,40 +450,26 @@ def reference_tables() -> dict[str, pa.Table]:
 # ---------------------------------------------------------------- generate
 
 
-def generate(lake: Lake, cfg: SimulatorConfig, progress: bool = False) -> GenerateResult:
-    """Write cfg.days daily batches (every entity + ground truth) and the reference batch into the lake."""
-    t_start = time.perf_counter()
-    result = GenerateResult(lake.uri, cfg.start, cfg.days, cfg.fmt, cfg.seed)
+def _record(result: GenerateResult, parts) -> None:
+    for path, outcome, _first, _cnt in parts:
+        result.files.append(path)
+        if outcome == "written":
+            result.files_written += 1
+        else:
+            result.files_unchanged += 1
+
+
+def _run_days(lake: Lake, cfg: SimulatorConfig, days: list[date], result: GenerateResult, on_day) -> None:
+    """Compute and write the given consecutive days (their batches and ground truth) into result."""
     world = make_world(cfg.seed, cfg.orders_per_day, cfg.late_rate)
     cache = PurchaseCache(world)
-
-    def record(parts):
-        for path, outcome, _first, _cnt in parts:
-            result.files.append(path)
-            if outcome == "written":
-                result.files_written += 1
-            else:
-                result.files_unchanged += 1
-
-    for entity, table in reference_tables().items():
-        record([(p, o, 0, 0) for p, o in write_batch(lake, entity, REFERENCE_DATE, REFERENCE_BATCH_ID, table, cfg.fmt)])
-        result.rows[entity] += table.num_rows
-
-    bar = None
-    if progress:
-        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-
-        bar = Progress(TextColumn("generate {task.description}"), BarColumn(), MofNCompleteColumn(),
-                       TimeElapsedColumn(), transient=False)  # fmt: skip
-        bar.start()
-        task = bar.add_task(str(cfg.start), total=cfg.days)
 
     def finish(day: date, pending: list) -> None:
         """Wait for a day's file writes (in entity order), then write its ground truth."""
         gt_rows: list[tuple] = []
         for entity, d, fut in pending:
             parts = fut.result()
-            record(parts)
+            _record(result, parts)
             result.rows[entity] += d.table.num_rows
             for r, kind, col, key in zip(d.rows.tolist(), d.kinds, d.columns, d.keys):
                 path, _o, first, _cnt = next(p for p in parts if p[2] <= r < p[2] + p[3])
@@ -477,16 +477,15 @@ def generate(lake: Lake, cfg: SimulatorConfig, progress: bool = False) -> Genera
                 result.defects[kind] += 1
         gt_rows.sort(key=lambda x: (x[0], x[2]))
         outcome = lake.put(ground_truth_path(day), _ground_truth_csv(gt_rows))
-        record([(ground_truth_path(day), outcome, 0, 0)])
-        if bar is not None:
-            bar.update(task, advance=1, description=str(day))
+        _record(result, [(ground_truth_path(day), outcome, 0, 0)])
+        on_day(day)
 
     # Encoding and writing run on two threads (pyarrow releases the GIL) while the next day is
     # computed; results are collected in day and entity order, so output does not depend on timing.
     in_flight: list[tuple[date, list]] = []
     with ThreadPoolExecutor(max_workers=2, thread_name_prefix="shopdw-write") as pool:
         try:
-            for day in cfg.dates:
+            for day in days:
                 D = day.toordinal()
                 cache.drop_before(D - LOOKBACK_DAYS)
                 tables = emit_day(world, cache, D)
@@ -495,6 +494,7 @@ def generate(lake: Lake, cfg: SimulatorConfig, progress: bool = False) -> Genera
                 for entity in DATED_ENTITIES:
                     d = inject_defects(tables[entity], entity, D, cfg.seed, cfg.defect_rate, cfg.fmt)
                     pending.append((entity, d, pool.submit(_write, lake, entity, day, d.table, cfg.fmt, d.patches)))
+                del tables
                 in_flight.append((day, pending))
                 while len(in_flight) > 1:
                     finish(*in_flight.pop(0))
@@ -504,7 +504,156 @@ def generate(lake: Lake, cfg: SimulatorConfig, progress: bool = False) -> Genera
             for _day, pending in in_flight:
                 for _e, _d, fut in pending:
                     fut.cancel()
-            if bar is not None:
-                bar.stop()
+
+
+def _lake_spec(lake: Lake) -> tuple[str, str | None, str | None] | None:
+    """How a worker process reopens the same lake (None: this lake cannot be shared)."""
+    from shopdw.lake.store import LocalLake, S3Lake
+
+    if isinstance(lake, LocalLake):
+        return (str(lake.root), None, None)
+    if isinstance(lake, S3Lake):
+        return (f"s3://{lake.bucket}/{lake.prefix}", lake.client.meta.endpoint_url, lake.client.meta.region_name)
+    return None
+
+
+def _worker_main() -> None:
+    """Entry of a worker process (python -c ...): pickled (spec, cfg, days) on stdin; one line per
+    finished day on stdout, then the pickled GenerateResult (or the pickled ShopdwError)."""
+    import base64
+    import pickle
+    import sys
+
+    from shopdw.errors import ShopdwError
+    from shopdw.lake.store import open_lake
+
+    spec, cfg, days = pickle.loads(sys.stdin.buffer.read())
+    out = sys.stdout
+    try:
+        lake = open_lake(spec[0], endpoint_url=spec[1], region=spec[2])
+        result = GenerateResult(lake.uri, days[0], len(days), cfg.fmt, cfg.seed)
+        result.rows = dict.fromkeys(LOAD_ORDER, 0)
+
+        def day_done(_d) -> None:
+            out.write("DAY\n")
+            out.flush()
+
+        _run_days(lake, cfg, days, result, day_done)
+        out.write("RESULT " + base64.b64encode(pickle.dumps(result)).decode() + "\n")
+    except ShopdwError as e:
+        out.write("ERROR " + base64.b64encode(pickle.dumps(e)).decode() + "\n")
+    out.flush()
+
+
+def auto_workers(lake: Lake, cfg: SimulatorConfig) -> int:
+    """Processes worth using: one per core (at most 4) for big runs; each pays a 32-day warm-up."""
+    if cfg.orders_per_day * cfg.days < 200_000 or _lake_spec(lake) is None:
+        return 1
+    return max(1, min(os.cpu_count() or 1, 4, cfg.days // 8))
+
+
+def generate(lake: Lake, cfg: SimulatorConfig, progress: bool = False, workers: int | None = None) -> GenerateResult:
+    """Write cfg.days daily batches (every entity + ground truth) and the reference batch into the lake.
+
+    workers: processes to spread the days over (None = auto_workers). Each day's bytes are the same
+    whatever the number of workers, since a day is a pure function of (seed, day, knobs).
+    """
+    t_start = time.perf_counter()
+    result = GenerateResult(lake.uri, cfg.start, cfg.days, cfg.fmt, cfg.seed)
+    for entity, table in reference_tables().items():
+        _record(result, [(p, o, 0, 0) for p, o in write_batch(lake, entity, REFERENCE_DATE, REFERENCE_BATCH_ID,
+                                                               table, cfg.fmt, dictionary_columns=DICTIONARY_COLUMNS)])  # fmt: skip
+        result.rows[entity] += table.num_rows
+    workers = auto_workers(lake, cfg) if workers is None else max(1, min(int(workers), cfg.days))
+    if workers > 1 and _lake_spec(lake) is None:
+        raise ConfigError(f"lake {lake.uri} cannot be shared with worker processes; use workers=1")
+
+    bar = None
+    if progress:
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+        bar = Progress(TextColumn("generate"), BarColumn(), MofNCompleteColumn(), TextColumn("days"),
+                       TimeElapsedColumn(), transient=False)  # fmt: skip
+        bar.start()
+        task = bar.add_task("days", total=cfg.days)
+
+    def tick(_day=None, n: int = 1) -> None:
+        if bar is not None:
+            bar.update(task, advance=n)
+
+    try:
+        if workers == 1:
+            _run_days(lake, cfg, cfg.dates, result, tick)
+        else:
+            _run_workers(lake, cfg, workers, result, tick)
+    finally:
+        if bar is not None:
+            bar.stop()
     result.seconds = time.perf_counter() - t_start
     return result
+
+
+def _run_workers(lake: Lake, cfg: SimulatorConfig, workers: int, result: GenerateResult, tick) -> None:
+    """Spread consecutive runs of days over worker processes (fresh interpreters, so no fork of a
+    process holding pyarrow/boto3 threads, and no re-import of the caller's script)."""
+    import base64
+    import pickle
+    import queue
+    import subprocess
+    import sys
+    import threading
+
+    dates = cfg.dates
+    bounds = np.linspace(0, len(dates), workers + 1).round().astype(int)
+    chunks = [dates[a:b] for a, b in zip(bounds[:-1], bounds[1:]) if b > a]
+    events: queue.Queue = queue.Queue()
+    procs = []
+    code = "from shopdw.sources.simulator import _worker_main; _worker_main()"
+    for i, chunk in enumerate(chunks):
+        p = subprocess.Popen([sys.executable, "-c", code], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE)  # fmt: skip
+        p.stdin.write(pickle.dumps((_lake_spec(lake), cfg, chunk)))
+        p.stdin.close()
+
+        def pump(i=i, p=p) -> None:
+            for line in p.stdout:
+                events.put((i, line.decode().rstrip("\n")))
+            events.put((i, None))
+
+        threading.Thread(target=pump, daemon=True).start()
+        procs.append(p)
+    parts: dict[int, object] = {}
+    running = len(procs)
+    try:
+        while running:
+            i, line = events.get()
+            if line is None:
+                running -= 1
+            elif line == "DAY":
+                tick()
+            elif line.startswith("RESULT "):
+                parts[i] = pickle.loads(base64.b64decode(line[7:]))
+            elif line.startswith("ERROR "):
+                parts[i] = pickle.loads(base64.b64decode(line[6:]))
+    finally:
+        for p in procs:
+            if p.poll() is None:
+                p.kill()
+            p.wait()
+    for i, p in enumerate(procs):
+        part = parts.get(i)
+        if isinstance(part, Exception):
+            raise part
+        if part is None:
+            err = p.stderr.read().decode(errors="replace")[-2000:]
+            raise RuntimeError(f"simulator worker {i} exited with code {p.returncode}:\n{err}")
+    for i in range(len(procs)):  # in day order, so files are listed as a single process lists them
+        part = parts[i]
+        result.files.extend(part.files)
+        result.files_written += part.files_written
+        result.files_unchanged += part.files_unchanged
+        result.new_orders += part.new_orders
+        for k, v in part.rows.items():
+            result.rows[k] += v
+        for k, v in part.defects.items():
+            result.defects[k] += v

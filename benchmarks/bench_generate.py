@@ -1,0 +1,272 @@
+"""Benchmark: `shopdw generate` (vectorized) against a Faker row-loop generator of the same schema.
+
+One run, same machine, side by side:
+  (a) baseline: a per-row Python loop with Faker producing the same ten entities (contract
+      schemas) for a sample of orders, written through the same lake writer (Parquet);
+  (b) candidate: `shopdw generate` as a user runs it (a child process) for ~1M orders over
+      30 days, Parquet, into a temp lake; wall time, CPU time and the peak resident memory of
+      its whole process tree (sampled from /proc every 20 ms).
+
+    .venv/bin/python benchmarks/bench_generate.py --write-readme
+
+Targets (issue 2): >= 100x the Faker loop's rows per second, 1M orders in <= 20 s on 2 cores,
+peak memory <= 2 GiB. The machine's load average is printed with the results: other work on
+the same cores slows the wall clock, while the CPU seconds stay comparable.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import resource
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections import OrderedDict
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from pathlib import Path
+
+import pyarrow as pa
+
+from shopdw.contracts import BR_STATES, CONTRACTS, PAYMENT_TYPES, WEB_EVENT_TYPES
+from shopdw.lake.formats import write_batch
+from shopdw.lake.store import LocalLake
+
+ROOT = Path(__file__).resolve().parents[1]
+README = ROOT / "benchmarks" / "README.md"
+SECTION = "## Generating data (`shopdw generate`)"
+SCORES = OrderedDict([(5, 0.58), (4, 0.19), (3, 0.08), (2, 0.03), (1, 0.12)])
+COMMAND = ".venv/bin/python benchmarks/bench_generate.py --write-readme"
+
+
+# ---------------------------------------------------------------- (a) the Faker row loop
+
+
+def faker_generate(n_orders: int, start: date, seed: int, lake_dir: str) -> dict:
+    """The obvious way: one Python dict per row, a Faker provider for every value, then the same writer."""
+    from faker import Faker
+
+    fake = Faker("pt_BR")
+    Faker.seed(seed)
+    rows: dict[str, list[dict]] = {e: [] for e in CONTRACTS}
+    cats = ["cama_mesa_banho", "beleza_saude", "esporte_lazer", "informatica_acessorios", "moveis_decoracao"]
+    t0, c0 = time.perf_counter(), time.process_time()
+    lo, hi = start - timedelta(days=300), start
+
+    def money(low: int, high: int) -> Decimal:
+        return fake.pydecimal(min_value=low, max_value=high, right_digits=2)
+
+    for cat in cats:
+        rows["product_category_translation"].append({"product_category_name": cat,
+                                                     "product_category_name_english": fake.word()})  # fmt: skip
+    products, sellers = [], []
+    for _ in range(max(50, n_orders // 5)):
+        pid = fake.md5()
+        products.append(pid)
+        rows["products"].append({
+            "product_id": pid, "product_category_name": fake.random_element(cats),
+            "product_name_lenght": fake.random_int(20, 76), "product_description_lenght": fake.random_int(80, 3000),
+            "product_photos_qty": fake.random_int(1, 6), "product_weight_g": fake.random_int(50, 20000),
+            "product_length_cm": fake.random_int(11, 100), "product_height_cm": fake.random_int(2, 100),
+            "product_width_cm": fake.random_int(8, 100), "list_price": money(5, 500),
+            "updated_at": fake.date_time_between(lo, hi),
+        })  # fmt: skip
+    for _ in range(max(10, n_orders // 20)):
+        sid = fake.md5()
+        sellers.append(sid)
+        zip_ = fake.numerify("#####")
+        state = fake.random_element(BR_STATES)
+        rows["sellers"].append({"seller_id": sid, "seller_zip_code_prefix": zip_, "seller_city": fake.city(),
+                                "seller_state": state, "updated_at": fake.date_time_between(lo, hi)})  # fmt: skip
+        rows["geolocation"].append({"geolocation_zip_code_prefix": zip_, "geolocation_lat": float(fake.latitude()),
+                                    "geolocation_lng": float(fake.longitude()), "geolocation_city": fake.city(),
+                                    "geolocation_state": state})  # fmt: skip
+    day_end = datetime.combine(start + timedelta(days=30), datetime.min.time())
+    day0 = datetime.combine(start, datetime.min.time())
+    for _ in range(n_orders):
+        ts = fake.date_time_between(day0, day_end)
+        cid, uid, oid = fake.md5(), fake.md5(), fake.md5()
+        rows["customers"].append({"customer_id": cid, "customer_unique_id": uid,
+                                  "customer_zip_code_prefix": fake.numerify("#####"), "customer_city": fake.city(),
+                                  "customer_state": fake.random_element(BR_STATES), "updated_at": ts})  # fmt: skip
+        for status, lag in (("created", 0), ("approved", 1), ("shipped", 3), ("delivered", 9)):
+            rows["orders"].append({"order_id": oid, "customer_id": cid, "order_status": status,
+                                   "order_purchase_timestamp": ts,
+                                   "order_approved_at": ts + timedelta(hours=1) if lag >= 1 else None,
+                                   "order_delivered_carrier_date": ts + timedelta(days=3) if lag >= 3 else None,
+                                   "order_delivered_customer_date": ts + timedelta(days=9) if lag >= 9 else None,
+                                   "order_estimated_delivery_date": ts + timedelta(days=15),
+                                   "updated_at": ts + timedelta(days=lag, hours=1)})  # fmt: skip
+        total = Decimal(0)
+        n_items = fake.random_element(OrderedDict([(1, 0.9), (2, 0.07), (3, 0.03)]))
+        for n in range(1, n_items + 1):
+            price, freight = money(5, 500), money(5, 50)
+            total += price + freight
+            rows["order_items"].append({"order_id": oid, "order_item_id": n,
+                                        "product_id": fake.random_element(products),
+                                        "seller_id": fake.random_element(sellers),
+                                        "shipping_limit_date": ts + timedelta(days=6), "price": price,
+                                        "freight_value": freight})  # fmt: skip
+        rows["order_payments"].append({"order_id": oid, "payment_sequential": 1,
+                                       "payment_type": fake.random_element(PAYMENT_TYPES[:4]),
+                                       "payment_installments": fake.random_int(1, 10), "payment_value": total})  # fmt: skip
+        rows["order_reviews"].append({"review_id": fake.md5(), "order_id": oid,
+                                      "review_score": fake.random_element(SCORES),
+                                      "review_comment_title": None, "review_comment_message": fake.sentence(),
+                                      "review_creation_date": ts + timedelta(days=10),
+                                      "review_answer_timestamp": ts + timedelta(days=12)})  # fmt: skip
+        session = fake.md5()
+        for e in range(8):
+            etype = WEB_EVENT_TYPES[min(e // 2, 4)]
+            rows["web_events"].append({"event_id": fake.md5(), "session_id": session,
+                                       "customer_unique_id": uid if fake.boolean() else None,
+                                       "event_type": etype, "product_id": fake.random_element(products),
+                                       "order_id": oid if etype == "purchase" else None,
+                                       "event_timestamp": ts - timedelta(minutes=8 - e),
+                                       "device_type": fake.random_element(["desktop", "mobile", "tablet"]),
+                                       "traffic_source": fake.random_element(["direct", "organic", "social"])})  # fmt: skip
+    lake = LocalLake(lake_dir)
+    n_rows = 0
+    for entity, rs in rows.items():
+        table = pa.Table.from_pylist(rs, schema=CONTRACTS[entity].arrow_schema())
+        write_batch(lake, entity, start, "faker", table, "parquet")
+        n_rows += table.num_rows
+    seconds, cpu = time.perf_counter() - t0, time.process_time() - c0
+    return {"orders": n_orders, "rows": n_rows, "seconds": seconds, "rows_per_s": n_rows / seconds,
+            "cpu_seconds": cpu}  # fmt: skip
+
+
+# ---------------------------------------------------------------- (b) shopdw generate, as a child process
+
+
+def _tree_rss_kib(root_pid: int) -> int:
+    """Resident KiB of a process and all its descendants (from /proc)."""
+    children: dict[int, list[int]] = {}
+    rss: dict[int, int] = {}
+    for d in os.listdir("/proc"):
+        if not d.isdigit():
+            continue
+        try:
+            with open(f"/proc/{d}/stat") as fh:
+                ppid = int(fh.read().rsplit(")", 1)[1].split()[1])
+            with open(f"/proc/{d}/status") as fh:
+                m = re.search(r"VmRSS:\s+(\d+)", fh.read())
+        except (OSError, IndexError, ValueError):
+            continue
+        children.setdefault(ppid, []).append(int(d))
+        rss[int(d)] = int(m.group(1)) if m else 0
+    total, stack = 0, [root_pid]
+    while stack:
+        p = stack.pop()
+        total += rss.get(p, 0)
+        stack.extend(children.get(p, []))
+    return total
+
+
+def shopdw_generate(days: int, orders_per_day: int, start: date, seed: int, lake_dir: str) -> dict:
+    exe = str(Path(sys.executable).parent / "shopdw")
+    cmd = [exe, "generate", "--start", start.isoformat(), "--days", str(days), "--orders-per-day",
+           str(orders_per_day), "--seed", str(seed), "--format", "parquet", "--json", "--lake", lake_dir]  # fmt: skip
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    t0 = time.perf_counter()
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    peak = [0]
+
+    def sample() -> None:
+        while proc.poll() is None:
+            peak[0] = max(peak[0], _tree_rss_kib(proc.pid))
+            time.sleep(0.02)
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    out, err = proc.communicate()
+    seconds = time.perf_counter() - t0
+    sampler.join()
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    if proc.returncode != 0:
+        raise SystemExit(f"shopdw generate failed ({proc.returncode}):\n{err}")
+    summary = json.loads(out)
+    rows = sum(summary["rows"].values())
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return {"orders": summary["new_orders"], "rows": rows, "seconds": seconds, "rows_per_s": rows / seconds,
+            "cpu_seconds": cpu, "peak_rss_mib": peak[0] / 1024, "rows_by_entity": summary["rows"],
+            "files": summary["files_written"]}  # fmt: skip
+
+
+# ---------------------------------------------------------------- report
+
+
+def _table(faker: dict, sim: dict, days: int, opd: int, load: tuple[float, float]) -> str:
+    ratio = sim["rows_per_s"] / faker["rows_per_s"]
+    cpu_ratio = (sim["rows"] / sim["cpu_seconds"]) / (faker["rows"] / faker["cpu_seconds"])
+    ok = lambda b: "met" if b else "**missed**"  # noqa: E731
+    lines = [
+        "| generator | orders | rows (all entities) | wall s | rows/s | CPU s | peak RSS |",
+        "|---|---:|---:|---:|---:|---:|---:|",
+        f"| Faker row loop (baseline, same schema) | {faker['orders']:,} | {faker['rows']:,} | {faker['seconds']:.1f} "
+        f"| {faker['rows_per_s']:,.0f} | {faker['cpu_seconds']:.1f} | - |",
+        f"| `shopdw generate` ({days} days x {opd:,}/day, parquet) | {sim['orders']:,} | {sim['rows']:,} "
+        f"| {sim['seconds']:.1f} | {sim['rows_per_s']:,.0f} | {sim['cpu_seconds']:.1f} | {sim['peak_rss_mib']:,.0f} MiB |",
+        "",
+        f"- speed-up in rows per wall second: **{ratio:,.0f}x** (target >= 100x: {ok(ratio >= 100)}); "
+        f"in rows per CPU second: {cpu_ratio:,.0f}x",
+        f"- 1M orders wall time: **{sim['seconds']:.1f} s** (target <= 20 s: {ok(sim['seconds'] <= 20)}); "
+        f"CPU time {sim['cpu_seconds']:.1f} s over the 2 cores",
+        f"- peak memory (generate's whole process tree): **{sim['peak_rss_mib']:,.0f} MiB** "
+        f"(target <= 2048 MiB: {ok(sim['peak_rss_mib'] <= 2048)})",
+        f"- machine load average (1 min) before / after: {load[0]:.1f} / {load[1]:.1f} on {os.cpu_count()} cores "
+        "(the cores are shared with other work; a load above 2 stretches the wall time, not the CPU time)",
+        "- rows by entity: " + ", ".join(f"{k} {v:,}" for k, v in sim["rows_by_entity"].items()),
+    ]
+    return "\n".join(lines)
+
+
+def _write_readme(body: str) -> None:
+    text = README.read_text()
+    head, sep, rest = text.partition(SECTION + "\n")
+    if not sep:
+        raise SystemExit(f"{README}: section {SECTION!r} not found")
+    nxt = rest.find("\n## ")
+    tail = rest[nxt:] if nxt >= 0 else "\n"
+    intro = (
+        "\nThe vectorized simulator against a Faker per-row loop of the same ten-entity schema, side by side "
+        "in one run (`benchmarks/bench_generate.py`). Rows count every entity the run writes (order status "
+        "versions, re-emitted parents, web events included). Reproduce with:\n\n"
+        f"```sh\n{COMMAND}\n```\n\n"
+    )
+    README.write_text(head + sep + intro + body + "\n" + tail)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--orders", type=int, default=1_000_000, help="orders for shopdw generate (about)")
+    ap.add_argument("--days", type=int, default=30)
+    ap.add_argument("--faker-orders", type=int, default=3000, help="orders for the Faker loop sample")
+    ap.add_argument("--start", default="2025-03-03", help="first day (no Black Friday in the default month)")
+    ap.add_argument("--seed", type=int, default=42)
+    ap.add_argument("--write-readme", action="store_true", help="write the results table into benchmarks/README.md")
+    args = ap.parse_args()
+    start = date.fromisoformat(args.start)
+    opd = -(-args.orders // args.days)
+    load0 = os.getloadavg()[0]
+    with tempfile.TemporaryDirectory() as tmp:
+        faker = faker_generate(args.faker_orders, start, args.seed, os.path.join(tmp, "faker"))
+        print(f"faker:  {faker['rows']:,} rows in {faker['seconds']:.1f}s = {faker['rows_per_s']:,.0f} rows/s",
+              flush=True)  # fmt: skip
+        sim = shopdw_generate(args.days, opd, start, args.seed, os.path.join(tmp, "lake"))
+        print(f"shopdw: {sim['rows']:,} rows in {sim['seconds']:.1f}s = {sim['rows_per_s']:,.0f} rows/s, "
+              f"cpu {sim['cpu_seconds']:.1f}s, peak {sim['peak_rss_mib']:,.0f} MiB", flush=True)  # fmt: skip
+    body = _table(faker, sim, args.days, opd, (load0, os.getloadavg()[0]))
+    print(body)
+    if args.write_readme:
+        _write_readme(body)
+        print(f"written to {README}")
+
+
+if __name__ == "__main__":
+    main()
