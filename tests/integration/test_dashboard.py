@@ -356,3 +356,12 @@ def test_empty_marts_render_empty_panels_without_errors(tmp_path, chromium):
     assert chromium.console_errors == [] and seen["error"] is None
     assert chromium.evaluate("document.querySelectorAll('.chart [data-empty]').length") == len(CHARTS)
     assert seen["kpis"]["revenue"]["text"] == "R$ 0,00" and seen["kpis"]["aov"]["text"] == "–"
+
+
+def test_a_mart_off_contract_is_named(tmp_path):
+    db = make_warehouse(tmp_path / "w.duckdb", meta="none")
+    con = duckdb.connect(db)
+    con.execute("alter table analytics.mart_delivery_performance rename column late_orders to late")
+    con.close()
+    with pytest.raises(DataError, match=r"analytics\.mart_delivery_performance does not match the mart contract"):
+        build_dashboard(Settings(duckdb_path=db), tmp_path / "index.html")

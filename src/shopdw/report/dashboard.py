@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import html
 import json
+import math
 import os
 import re
 import tempfile
@@ -26,7 +27,7 @@ from typing import Any
 
 from shopdw import __version__
 from shopdw.config import Settings
-from shopdw.errors import DataError
+from shopdw.errors import DataError, ShopdwError, TransientError
 from shopdw.report.source import Source, open_source
 
 HERE = Path(__file__).parent
@@ -93,7 +94,11 @@ def _json_default(v: Any) -> Any:
 
 
 def _num(v: Any, digits: int = 4) -> float | None:
-    return None if v is None else round(float(v), digits)
+    """A float for the page, rounded; None for NULL, NaN or infinity (JSON has no NaN)."""
+    if v is None:
+        return None
+    f = float(v)
+    return round(f, digits) if math.isfinite(f) else None
 
 
 # ---------------------------------------------------------------------------------------------
@@ -313,11 +318,22 @@ def collect(settings: Settings) -> Payload:
     p = Payload()
     with open_source(settings) as src:
         _require_marts(src)
-        _read_daily(src, p)
-        _read_delivery(src, p)
-        _read_category_perf(src, p)
-        _read_top_customers(src, p)
-        _read_customers(src, p)
+        for table, read in (
+            ("mart_daily_sales", _read_daily),
+            ("mart_delivery_performance", _read_delivery),
+            ("mart_category_performance", _read_category_perf),
+            ("mart_top_customers", _read_top_customers),
+            ("customer_360", _read_customers),
+        ):
+            try:
+                read(src, p)
+            except (TransientError, DataError):
+                raise
+            except ShopdwError as e:  # a mart that no longer matches the contract: say which and why
+                raise DataError(
+                    f"{src.describe}: analytics.{table} does not match the mart contract ({e}); "
+                    "see the mart contract in the dbt project's marts/dashboards models"
+                ) from None
         _read_health(src, p)
         p.meta.update({"target": settings.target, "version": __version__, "source": src.describe.split(" ")[0]})
     return p
