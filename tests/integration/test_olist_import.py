@@ -230,3 +230,52 @@ def test_importing_again_writes_nothing_new(imported):
     assert second.unchanged == first.written
     assert imported["lake"].list("raw/") == imported["listing"]
     assert second.lake_rows == first.lake_rows and second.source_rows == first.source_rows
+
+
+# ---------------------------------------------------------------------------------------------
+# An S3 lake (moto's S3 API server) gets the same files as a local one, on a small real sample.
+
+
+@pytest.fixture(scope="module")
+def olist_sample(olist_csv, olist_dir, tmp_path_factory):
+    """15 real orders and every row they reference, as CSVs in a temp dir (never in the repo)."""
+    out = tmp_path_factory.mktemp("olist_sample")
+    orders = olist_csv["orders"][:15]
+    ids = {r["order_id"] for r in orders}
+    customers = {r["customer_id"] for r in orders}
+    items = [r for r in olist_csv["order_items"] if r["order_id"] in ids]
+    rows = {
+        "orders": orders,
+        "customers": [r for r in olist_csv["customers"] if r["customer_id"] in customers],
+        "order_items": items,
+        "order_payments": [r for r in olist_csv["order_payments"] if r["order_id"] in ids],
+        "order_reviews": [r for r in olist_csv["order_reviews"] if r["order_id"] in ids],
+        "products": [r for r in olist_csv["products"] if r["product_id"] in {i["product_id"] for i in items}],
+        "sellers": [r for r in olist_csv["sellers"] if r["seller_id"] in {i["seller_id"] for i in items}],
+        "geolocation": olist_csv["geolocation"][:200],
+    }
+    for entity, data in rows.items():
+        name, header = SOURCES[entity]
+        with open(out / name, "w", encoding="utf-8", newline="") as fh:
+            w = csv.DictWriter(fh, fieldnames=header, lineterminator="\r\n")
+            w.writeheader()
+            w.writerows(data)
+    name = SOURCES["product_category_translation"][0]
+    (out / name).write_bytes((olist_dir / name).read_bytes())  # BOM, CRLF, no final newline
+    return out
+
+
+def test_s3_lake_gets_the_same_files(olist_sample, s3_endpoint, s3_bucket, tmp_path):
+    from shopdw.lake.store import open_lake
+
+    s3 = open_lake(f"s3://{s3_bucket}/lake", endpoint_url=s3_endpoint)
+    local = LocalLake(tmp_path / "lake")
+    on_s3 = import_olist(s3, olist_sample, progress=False, workers=2)
+    import_olist(local, olist_sample, progress=False)
+    assert on_s3.written > 15 and on_s3.source_rows["orders"] == 15
+    s3_files, local_files = s3.list("raw/"), local.list("raw/")
+    assert [f.path for f in s3_files] == [f.path for f in local_files]
+    for f in s3_files:
+        assert s3.get(f.path) == local.get(f.path), f.path
+    again = import_olist(s3, olist_sample, progress=False)
+    assert again.written == 0 and again.unchanged == on_s3.written
