@@ -477,7 +477,8 @@ class ImportResult:
         console.print(t)
         console.print(
             f"{self.days} daily batches {self.first_day} .. {self.last_day} ({self.fmt}): "
-            f"{self.written} file(s) written, {self.unchanged} unchanged, in {self.seconds:.1f} s"
+            f"{self.written} file(s) written, {self.unchanged} unchanged, in {self.seconds:.1f} s",
+            highlight=False,
         )
 
 
@@ -513,7 +514,9 @@ def import_olist(
             result.source_rows[entity] = src[entity].num_rows
             bar.advance(reading)
 
+        dating = bar.add_task("dating orders, versions and first appearances", total=1)
         dated = date_batches(src, directory)
+        bar.advance(dating)
         first_day = min(t.column(DAY)[0].as_py() for t in dated.values() if t.num_rows)
         jobs: list[tuple[date, str, str, pa.Table]] = [
             (first_day, e, REFERENCE_BATCH, _conform_reference(e, src[e]))
