@@ -53,6 +53,8 @@ def test_page_from_a_real_warehouse_shows_the_marts(warehouse, tmp_path):
         top = [
             r[0] for r in wh.query("select customer_unique_id from analytics.mart_top_customers order by rank limit 25")
         ]
+        quarantined = wh.query("select count(*) from meta.quarantine")[0][0]
+        files_loaded = wh.query("select count(*) from meta.load_ledger where status = 'loaded'")[0][0]
     assert orders > 0 and rev > 0
     with Browser() as b:
         b.viewport(1280, 900)
@@ -68,6 +70,7 @@ def test_page_from_a_real_warehouse_shows_the_marts(warehouse, tmp_path):
                         .map(m => [m.dataset.key, +m.dataset.value])),
               empty: [...document.querySelectorAll('.chart')].filter(c => !c.querySelector('svg [data-value]')).map(c => c.dataset.chart),
               top: [...document.querySelectorAll('#top-customers tr[data-customer]')].map(r => r.dataset.customer),
+              loaded: +document.querySelector('[data-files=loaded]').dataset.value,
             }))()"""
         )
     assert seen["empty"] == []
@@ -76,6 +79,7 @@ def test_page_from_a_real_warehouse_shows_the_marts(warehouse, tmp_path):
     assert seen["states"] == {s: _cents(v) for s, v in by_state.items()}
     assert int(seen["kpi"]["customers"]) == customers and int(seen["kpi"]["customer-ltv"]) == _cents(ltv)
     assert seen["top"] == top
+    assert int(seen["kpi"]["quarantined-rows"]) == quarantined and seen["loaded"] == files_loaded > 0
 
 
 def test_exports_from_a_real_warehouse_read_back_equal(warehouse, tmp_path):
