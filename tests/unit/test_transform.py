@@ -1,0 +1,135 @@
+"""transform.py without a warehouse: generated profiles, secrets, results, the holiday seed."""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+from datetime import date, timedelta
+from pathlib import Path
+
+import pytest
+import yaml
+from dateutil.easter import easter
+from rich.console import Console
+
+from shopdw.config import Secret, Settings
+from shopdw.errors import ConfigError
+from shopdw.transform import PASSWORD_ENV, PROJECT_DIR, NodeResult, TransformResult, _dbt_env, profile_for
+
+
+def test_duckdb_profile_points_at_the_settings_file(tmp_path):
+    profile, password = profile_for(Settings(duckdb_path=str(tmp_path / "w" / "x.duckdb"), dbt_threads=3))
+    out = profile["shopdw"]["outputs"]["duckdb"]
+    assert profile["shopdw"]["target"] == "duckdb"
+    assert out == {"type": "duckdb", "path": str(tmp_path / "w" / "x.duckdb"), "schema": "main", "threads": 3}
+    assert password is None and (tmp_path / "w").is_dir()
+
+
+def test_postgres_profile_parses_the_dsn_and_keeps_the_password_off_disk():
+    s = Settings(target="postgres", postgres_dsn=Secret("postgresql://ana:s3cr%40t@db.example:6543/shop"))
+    profile, password = profile_for(s)
+    out = profile["shopdw"]["outputs"]["postgres"]
+    assert (out["host"], out["port"], out["user"], out["dbname"]) == ("db.example", 6543, "ana", "shop")
+    assert password == "s3cr@t"
+    assert out["password"] == "{{ env_var('" + PASSWORD_ENV + "', '') }}"
+    with _dbt_env(s) as (tmpdir, flags):
+        text = (tmpdir / "profiles.yml").read_text()
+        assert "s3cr" not in text and "env_var" in text
+        assert os.environ[PASSWORD_ENV] == "s3cr@t"
+        assert flags[flags.index("--profiles-dir") + 1] == str(tmpdir)
+        assert str(tmpdir) in flags[flags.index("--log-path") + 1]  # dbt's logs stay out of the cwd
+    assert PASSWORD_ENV not in os.environ or os.environ[PASSWORD_ENV] != "s3cr@t"
+
+
+def test_postgres_without_dsn_names_the_setting():
+    with pytest.raises(ConfigError, match="SHOPDW_POSTGRES_DSN"):
+        profile_for(Settings(target="postgres"))
+
+
+def test_postgres_dsn_without_host_is_a_config_error():
+    with pytest.raises(ConfigError, match="postgres_dsn"):
+        profile_for(Settings(target="postgres", postgres_dsn=Secret("dbname=shop")))
+
+
+def test_redshift_profiles_password_and_iam():
+    s = Settings(target="redshift", redshift_host="wg.123.us-east-1.redshift-serverless.amazonaws.com",
+                 redshift_user="etl", redshift_password=Secret("pw"))  # fmt: skip
+    profile, password = profile_for(s)
+    out = profile["shopdw"]["outputs"]["redshift"]
+    assert out["method"] == "database" and out["user"] == "etl" and password == "pw"
+    assert "pw" not in yaml.safe_dump(profile)
+    iam, pw = profile_for(Settings(target="redshift", redshift_host="h", redshift_region="eu-west-1",
+                                   redshift_workgroup="shopdw"))  # fmt: skip
+    out = iam["shopdw"]["outputs"]["redshift"]
+    assert pw is None and out["method"] == "iam" and out["region"] == "eu-west-1" and out["is_serverless"]
+    with pytest.raises(ConfigError, match="SHOPDW_REDSHIFT_HOST"):
+        profile_for(Settings(target="redshift"))
+
+
+def test_schema_prefix_is_validated_before_it_reaches_sql():
+    s = Settings(target="redshift", redshift_host="h", redshift_schema_prefix='x"; drop table t; --')
+    with pytest.raises(ConfigError, match="redshift_schema_prefix"), _dbt_env(s):
+        pass
+
+
+def _result() -> TransformResult:
+    return TransformResult("duckdb", "build", False, None, 12.5, [
+        NodeResult("model.shopdw.fct_orders", "fct_orders", "model", "success", 1.2, rows_affected=10),
+        NodeResult("test.shopdw.unique_x", "unique_x", "test", "pass", 0.1, failures=0, model="fct_orders"),
+        NodeResult("test.shopdw.not_null_y", "not_null_y", "test", "fail", 0.1, failures=3, message="Got 3 results",
+                   model="dim_customer"),
+    ])  # fmt: skip
+
+
+def test_result_ok_counts_json_and_render():
+    r = _result()
+    assert not r.ok and [n.name for n in r.failed] == ["not_null_y"]
+    d = json.loads(json.dumps(r.to_dict()))
+    assert d["counts"] == {"success": 1, "pass": 1, "fail": 1} and d["ok"] is False
+    assert d["nodes"][2]["failures"] == 3 and d["nodes"][2]["model"] == "dim_customer"
+    console = Console(record=True, width=120)
+    r.render(console)
+    text = console.export_text()
+    assert "not_null_y (3 failing rows)" in text and "failed" in text
+    r.nodes.pop()
+    assert r.ok and r.node("fct_orders").rows_affected == 10
+
+
+def test_holiday_seed_matches_easter_and_the_fixed_dates():
+    with open(PROJECT_DIR / "seeds" / "br_national_holidays.csv", encoding="utf-8") as fh:
+        rows = {(date.fromisoformat(r["holiday_date"]), r["holiday_name"]) for r in csv.DictReader(fh)}
+    for year in range(2016, 2031):
+        e = easter(year)
+        for d in (e - timedelta(days=48), e - timedelta(days=47), e - timedelta(days=2), e + timedelta(days=60)):
+            assert any(day == d for day, _ in rows), (year, d)
+        for m, dd in ((1, 1), (4, 21), (5, 1), (9, 7), (10, 12), (11, 2), (11, 15), (12, 25)):
+            assert any(day == date(year, m, dd) for day, _ in rows), (year, m, dd)
+        assert any(day == date(year, 11, 20) for day, _ in rows) == (year >= 2024)
+    assert (date(2018, 2, 13), "Carnaval (terça-feira)") in rows
+    assert len(rows) == 15 * 12 + 7
+
+
+def test_every_model_has_a_yaml_with_its_grain_beside_it():
+    models = sorted(PROJECT_DIR.glob("models/**/*.sql"))
+    assert len(models) == 30
+    for sql in models:
+        spec = sql.with_suffix(".yml")
+        assert spec.exists(), f"{sql.name} has no YAML beside it"
+        doc = yaml.safe_load(spec.read_text())
+        (model,) = [m for m in doc["models"] if m["name"] == sql.stem]
+        assert "grain" in model["description"].lower(), sql.stem
+
+
+def test_no_target_branch_inside_models():
+    for sql in PROJECT_DIR.glob("models/**/*.sql"):
+        text = sql.read_text()
+        assert "target.type" not in text and "target.name" not in text, sql.name
+
+
+def test_dbt_project_sets_materialization_per_folder():
+    project = yaml.safe_load((PROJECT_DIR / "dbt_project.yml").read_text())
+    m = project["models"]["shopdw"]
+    assert m["staging"]["+materialized"] == "view"
+    assert m["marts"]["facts"]["+materialized"] == "incremental"
+    assert Path(PROJECT_DIR / "macros" / "generate_schema_name.sql").exists()
