@@ -31,7 +31,7 @@ E_CREATED, E_APPROVED, E_INVOICED, E_SHIPPED, E_DELIVERED, E_CANCELED, E_UNAVAIL
 
 PAY_CREDIT, PAY_BOLETO, PAY_VOUCHER, PAY_DEBIT = 0, 1, 2, 3
 PAYMENT_NAMES = ("credit_card", "boleto", "voucher", "debit_card")
-INSTALLMENT_CDF = np.cumsum([0.50, 0.12, 0.10, 0.08, 0.05, 0.04, 0.03, 0.03, 0.01, 0.04])
+INSTALLMENT_CDF = np.cumsum([0.34, 0.16, 0.13, 0.10, 0.07, 0.05, 0.04, 0.05, 0.01, 0.05])
 
 
 @dataclass(frozen=True)
