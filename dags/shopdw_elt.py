@@ -62,48 +62,49 @@ def shopdw_elt():
         return start_run(context)
 
     @task(task_id="load", execution_timeout=timedelta(hours=2))
-    def load(run_id: str, **context) -> dict:
+    def load(shopdw_run_id: str, **context) -> dict:
         """Load every new lake file with ingest_date <= the day, exactly once."""
         from shopdw.orchestration import load
 
-        return load(context, run_id)
+        return load(context, shopdw_run_id)
 
     @task(task_id="transform", execution_timeout=timedelta(hours=3))
-    def transform(run_id: str, **context) -> dict:
+    def transform(shopdw_run_id: str, **context) -> dict:
         """dbt build: staging, snapshots (SCD2), marts and their tests."""
         from shopdw.orchestration import transform
 
-        return transform(context, run_id)
+        return transform(context, shopdw_run_id)
 
     @task(task_id="quality_gate", execution_timeout=timedelta(hours=1))
-    def quality_gate(run_id: str, **context) -> dict:
+    def quality_gate(shopdw_run_id: str, **context) -> dict:
         """Score the run; a failing blocking check fails the DAG run before publish."""
         from shopdw.orchestration import quality
 
-        return quality(context, run_id)
+        return quality(context, shopdw_run_id)
 
     @task(task_id="publish", execution_timeout=timedelta(hours=1))
-    def publish(run_id: str, **context) -> dict:
+    def publish(shopdw_run_id: str, **context) -> dict:
         """Dashboard page and BI exports."""
         from shopdw.orchestration import publish
 
-        return publish(context, run_id)
+        return publish(context, shopdw_run_id)
 
     @task(task_id="finish_run", execution_timeout=timedelta(minutes=10))
-    def finish_run(run_id: str, loaded: dict, **context) -> str:
+    def finish_run(shopdw_run_id: str, loaded: dict, **context) -> str:
         """Close the shopdw run as a success."""
         from shopdw.orchestration import finish_run
 
-        return finish_run(context, run_id, loaded)
+        return finish_run(context, shopdw_run_id, loaded)
 
+    # `run_id` is Airflow's own context key: the shopdw run id travels as `shopdw_run_id`
     files = wait_for_files()
-    run_id = start_run()
-    loaded = load(run_id)
-    transformed = transform(run_id)
-    gated = quality_gate(run_id)
-    published = publish(run_id)
-    finished = finish_run(run_id, loaded)
-    chain(files, run_id, loaded, transformed, gated, published, finished)
+    shopdw_run_id = start_run()
+    loaded = load(shopdw_run_id)
+    transformed = transform(shopdw_run_id)
+    gated = quality_gate(shopdw_run_id)
+    published = publish(shopdw_run_id)
+    finished = finish_run(shopdw_run_id, loaded)
+    chain(files, shopdw_run_id, loaded, transformed, gated, published, finished)
 
 
 shopdw_elt()
