@@ -127,17 +127,9 @@ def _sort_key(f: LakeFile) -> tuple:
         return (-1, "", f.path)
 
 
-def _with_lineage(good: pa.Table, path: str, batch_id: str, ingest_date: date, loaded_at: datetime, run_id: str):
-    n = good.num_rows
-    cols = list(good.columns) + [
-        pa.repeat(pa.scalar(path, pa.string()), n),
-        pa.repeat(pa.scalar(batch_id, pa.string()), n),
-        pa.repeat(pa.scalar(ingest_date, pa.date32()), n),
-        pa.repeat(pa.scalar(loaded_at, pa.timestamp("us")), n),
-        pa.repeat(pa.scalar(run_id, pa.string()), n),
-    ]
-    names = good.column_names + ["_source_file", "_batch_id", "_ingest_date", "_loaded_at", "_run_id"]
-    return pa.table(cols, names=names)
+def _lineage(path: str, batch_id: str, ingest_date: date, loaded_at: datetime, run_id: str) -> dict[str, Any]:
+    return {"_source_file": path, "_batch_id": batch_id, "_ingest_date": ingest_date, "_loaded_at": loaded_at,
+            "_run_id": run_id}  # fmt: skip
 
 
 def _open(settings: Settings, lake: Lake):
@@ -172,6 +164,7 @@ def load(
     try:
         with wh.run_lock(timeout=lock_timeout):
             wh.ensure_tables(all_tables())
+            wh.begin_load()
             state = read_ledger(wh)
             files = sorted(lake.list(RAW_PREFIX), key=_sort_key)
             if until is not None:
@@ -187,7 +180,8 @@ def load(
                         result.files_already_done += 1
                         continue
                     outcome, writes, good = _process(f, data, h, state, validator, wh, seeded, loaded_at, run_id)
-                    _commit(wh, writes, f.path, h)
+                    lineage = _lineage(f.path, outcome_batch(f.path), _ingest(f.path), loaded_at, run_id)
+                    _commit(wh, writes, lineage, f.path, h)
                     state.add(f.path, h, outcome.status)
                     if good is not None and good.num_rows:
                         validator.add_keys(outcome.entity, good)
@@ -225,7 +219,7 @@ def _process(f: LakeFile, data: bytes, h: str, state, validator: Validator, wh, 
         else:
             _seed_parent_keys(entity, validator, wh, seeded)
             checked = validator.check(entity, rp.fmt, data, rp.ingest_date)
-            good = _with_lineage(checked.good, f.path, batch_id, ingest_date, loaded_at, run_id)
+            good = checked.good
             nbad = checked.bad.num_rows
             outcome = FileOutcome(f.path, "loaded", entity, checked.rows_in_file, checked.good.num_rows, nbad,
                                   schema_drift=checked.drift)  # fmt: skip
@@ -278,11 +272,25 @@ def _seed_parent_keys(entity: str, validator: Validator, wh, seeded: set[str]) -
         seeded.add(fk.parent)
 
 
-def _commit(wh, writes, path: str, h: str) -> None:
+def outcome_batch(path: str) -> str | None:
+    try:
+        return parse_raw_path(path).batch_id
+    except ValueError:
+        return None
+
+
+def _ingest(path: str) -> date | None:
+    try:
+        return parse_raw_path(path).ingest_date
+    except ValueError:
+        return None
+
+
+def _commit(wh, writes, lineage: dict[str, Any], path: str, h: str) -> None:
     """Commit one file; on a dropped connection reconnect, check whether the commit landed, retry."""
     for attempt in range(1, COMMIT_ATTEMPTS + 1):
         try:
-            wh.commit_file(writes)
+            wh.commit_file(writes, lineage)
             return
         except TransientError:
             if attempt == COMMIT_ATTEMPTS:

@@ -160,7 +160,7 @@ class Validator:
             (fk.parent, fk.parent_column) for c in CONTRACTS.values() for fk in c.foreign_keys
         }
         for parent, column in sorted(self.parents):
-            self.con.execute(f"create table {self._pk(parent, column)} (k varchar primary key)")
+            self.con.execute(f"create table {self._pk(parent, column)} (k varchar)")
 
     @staticmethod
     def _pk(parent: str, column: str) -> str:
@@ -172,9 +172,9 @@ class Validator:
             if parent == entity and column in table.column_names and table.num_rows:
                 self.con.register("__shopdw_keys", table.select([column]))
                 try:
-                    self.con.execute(
-                        f"insert or ignore into {self._pk(parent, column)} "
-                        f"select distinct {q(column)} from __shopdw_keys where {q(column)} is not null"
+                    self.con.execute(  # duplicates are harmless: keys are only probed with IN
+                        f"insert into {self._pk(parent, column)} "
+                        f"select {q(column)} from __shopdw_keys where {q(column)} is not null"
                     )
                 finally:
                     self.con.unregister("__shopdw_keys")
@@ -216,11 +216,12 @@ class Validator:
             self.con.unregister("__shopdw_src")
             self.con.execute("drop table if exists __shopdw_dups")
         ok = pc.equal(out[REASON], "")
-        good = out.filter(ok).select(contract.column_names)
-        good = pa.Table.from_arrays(
-            [col.cast(f.type) for col, f in zip(good.columns, contract.arrow_schema())], schema=_nullable(contract)
-        )
-        bad_t = out.filter(pc.invert(ok))
+        all_ok = pc.all(ok).as_py() is not False
+        good = out.select(contract.column_names) if all_ok else out.filter(ok).select(contract.column_names)
+        schema = _nullable(contract)
+        if good.schema != schema:
+            good = pa.Table.from_arrays([col.cast(f.type) for col, f in zip(good.columns, schema)], schema=schema)
+        bad_t = out.slice(0, 0) if all_ok else out.filter(pc.invert(ok))
         bad = pa.table(
             [bad_t[RN].cast(pa.int64()), bad_t[REASON].cast(pa.string()), bad_t[ROW].cast(pa.string())],
             schema=QUARANTINE_ROWS_SCHEMA,
@@ -247,7 +248,6 @@ class Validator:
         con = self.con
         reasons: list[str] = []
         selects: list[str] = [f"s.{RN} as {RN}"]
-        joins: list[str] = []
         required = set(contract.required_not_null)
 
         def val(expr: str) -> str:
@@ -306,25 +306,31 @@ class Validator:
                 f"    select hash({cols}) from __shopdw_src s group by 1 having count(*) > 1)"
                 f") where n > 1"
             )
-            joins.append(f"left join __shopdw_dups d on d.{RN} = s.{RN}")
-            reasons.append(f"case when d.{RN} is not null then 'duplicate row: exact copy of an earlier row' end")
+            reasons.append(
+                f"case when s.{RN} in (select {RN} from __shopdw_dups) "
+                "then 'duplicate row: exact copy of an earlier row' end"
+            )
         if self.check_fk:
-            for i, fk in enumerate(contract.foreign_keys):
+            for fk in contract.foreign_keys:
                 raw = f"s.{q(fk.column)}"
                 typed = self._typed(contract.column(fk.column), schema.field(fk.column).type, text)
-                joins.append(f"left join {self._pk(fk.parent, fk.parent_column)} k{i} on k{i}.k = {typed}")
                 reasons.append(
-                    f"case when {typed} is not null and k{i}.k is null then "
+                    f"case when {typed} is not null and {typed} not in (select k from {self._pk(fk.parent, fk.parent_column)}) then "
                     f"{lit(fk.column + ': orphan foreign key, value ')} || {val(raw)} || "
                     f"{lit(f' not found in {fk.parent}.{fk.parent_column}')} end"
                 )
         struct = ", ".join(f"{q(c)} := s.{q(c)}" for c in schema.names if c != RN)
+        names = ", ".join(sel.rsplit(" as ", 1)[1] for sel in selects)
         sql = (
+            f"select {names}, {REASON}, case when {REASON} <> '' then to_json(__shopdw_raw) end as {ROW} from ("
             f"select {', '.join(selects)}, concat_ws('; ', {', '.join(reasons) or 'null'}) as {REASON}, "
-            f"case when {REASON} <> '' then to_json(struct_pack({struct})) end as {ROW} "
-            f"from __shopdw_src s {' '.join(joins)} order by s.{RN}"
+            f"struct_pack({struct}) as __shopdw_raw from __shopdw_src s)"
         )
-        return con.sql(sql).to_arrow_table()
+        out = con.sql(sql).to_arrow_table()
+        rn = out[RN]
+        if len(rn) > 1 and not pc.all(pc.greater(rn.slice(1), rn.slice(0, len(rn) - 1))).as_py():
+            out = out.sort_by(RN)  # keep file order (parallel scans may interleave)
+        return out
 
 
 def _nullable(contract: Contract) -> pa.Schema:

@@ -127,12 +127,23 @@ class Warehouse:
         """Append rows (columns named and ordered as the table) inside the current transaction."""
         raise NotImplementedError
 
-    def commit_file(self, writes: list[tuple[str, str, pa.Table]]) -> None:
-        """Commit one lake file: its raw rows, quarantined rows and ledger row, all or nothing."""
+    def append_raw(self, entity: str, data: pa.Table, lineage: dict[str, Any]) -> None:
+        """Append a file's validated rows to raw.<entity>, with its lineage values on every row."""
+        self.append_arrow("raw", entity, with_lineage(data, lineage))
+
+    def commit_file(self, writes: list[tuple[str, str, pa.Table]], lineage: dict[str, Any] | None = None) -> None:
+        """Commit one lake file: its raw rows (+ lineage), quarantined rows and ledger row, all or nothing."""
         with self.transaction():
             for schema, table, data in writes:
-                if data.num_rows:
+                if not data.num_rows:
+                    continue
+                if schema == "raw" and lineage is not None:
+                    self.append_raw(table, data, lineage)
+                else:
                     self.append_arrow(schema, table, data)
+
+    def begin_load(self) -> None:
+        """Called once before the first file of a load run; default nothing."""
 
     def finish_load(self) -> None:
         """Called once after every file of a load run (Redshift COPYs here); default nothing."""
@@ -140,6 +151,15 @@ class Warehouse:
     def reconnect(self) -> None:
         """Drop and reopen the connection after a transient failure."""
         raise NotImplementedError
+
+
+def with_lineage(data: pa.Table, lineage: dict[str, Any]) -> pa.Table:
+    """The rows plus one constant column per lineage value (_source_file, _batch_id, ...)."""
+    from shopdw.contracts import LINEAGE_COLUMNS
+
+    types = dict(LINEAGE_COLUMNS)
+    cols = list(data.columns) + [pa.repeat(pa.scalar(v, types[n]), data.num_rows) for n, v in lineage.items()]
+    return pa.table(cols, names=data.column_names + list(lineage))
 
 
 def redact(text: str, *secrets: Any) -> str:

@@ -11,6 +11,7 @@ import fcntl
 import os
 import time
 from contextlib import contextmanager
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
@@ -33,6 +34,17 @@ def arrow_to_duckdb_type(t: pa.DataType) -> str:
         return _TYPES[str(t)]
     except KeyError:
         raise TypeError(f"no DuckDB column type for Arrow type {t}") from None
+
+
+def _literal(value: Any) -> str:
+    """A typed DuckDB literal for a lineage value (str, date, datetime or None)."""
+    if value is None:
+        return "null"
+    if isinstance(value, datetime):
+        return f"timestamp '{value.isoformat(sep=' ')}'"
+    if isinstance(value, date):
+        return f"date '{value.isoformat()}'"
+    return "'" + str(value).replace("'", "''") + "'"
 
 
 class DuckDBWarehouse(Warehouse):
@@ -150,6 +162,21 @@ class DuckDBWarehouse(Warehouse):
     # ---- loading ------------------------------------------------------------------------------
     def column_type(self, field: pa.Field) -> str:
         return arrow_to_duckdb_type(field.type)
+
+    def append_raw(self, entity: str, data: pa.Table, lineage: dict[str, Any]) -> None:
+        """Lineage values as SQL literals: DuckDB keeps them as constant vectors (about 3x faster here
+        than Arrow columns or bound parameters, which defeat that)."""
+        cols = [self.quote_ident(n) for n in data.column_names]
+        names = ", ".join(cols + [self.quote_ident(n) for n in lineage])
+        consts = ", ".join(_literal(v) for v in lineage.values())
+        self.con.register("__shopdw_append", data)
+        try:
+            self.execute(
+                f"insert into {self.qualified('raw', entity)} ({names}) "
+                f"select {', '.join(cols)}, {consts} from __shopdw_append"
+            )
+        finally:
+            self.con.unregister("__shopdw_append")
 
     def append_arrow(self, schema: str, table: str, data: pa.Table) -> None:
         cols = ", ".join(self.quote_ident(n) for n in data.column_names)

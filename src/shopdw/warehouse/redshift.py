@@ -23,6 +23,7 @@ import pyarrow.parquet as pq
 from shopdw.config import Settings, require
 from shopdw.errors import ConfigError, TransientError
 from shopdw.load.ledger import LONG_TEXT
+from shopdw.warehouse.base import with_lineage
 from shopdw.warehouse.postgres import PostgresWarehouse
 
 STAGING_PREFIX = "_staging/redshift"
@@ -195,7 +196,7 @@ class RedshiftWarehouse(PostgresWarehouse):
         require(self.settings, "redshift_iam_role_arn")
         return self.lake
 
-    def commit_file(self, writes: list[tuple[str, str, pa.Table]]) -> None:
+    def commit_file(self, writes: list[tuple[str, str, pa.Table]], lineage: dict[str, Any] | None = None) -> None:
         """Stage the file's validated rows as Parquet in the lake; its COPY happens in finish_load."""
         lake = self._require_s3_lake()
         ledger = next(data for schema, table, data in writes if (schema, table) == ("meta", "load_ledger"))
@@ -209,6 +210,8 @@ class RedshiftWarehouse(PostgresWarehouse):
                     continue
                 self._seq += 1
                 path = f"{STAGING_PREFIX}/{self._run_id}/{table}/{self._seq:05d}.parquet"
+                if lineage is not None:
+                    data = with_lineage(data, lineage)
                 buf = io.BytesIO()
                 pq.write_table(data, buf, compression="snappy", coerce_timestamps="us")
                 body = buf.getvalue()
