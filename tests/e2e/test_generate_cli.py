@@ -63,3 +63,14 @@ def test_other_knobs_into_the_same_lake_are_refused_without_traceback(tmp_path):
     r = runner.invoke(main, [*base, "--seed", "7"])
     assert r.exit_code == 1
     assert "other knobs" in r.output and "Traceback" not in r.output
+
+
+def test_a_lake_holds_one_format(tmp_path):
+    runner = CliRunner()
+    base = ["generate", "--start", "2025-03-01", "--days", "1", "--orders-per-day", "3", "--no-progress",
+            "--lake", str(tmp_path / "lk")]  # fmt: skip
+    assert runner.invoke(main, base).exit_code == 0
+    r = runner.invoke(main, [*base[:2], "2025-04-01", *base[3:], "--format", "json"])
+    assert r.exit_code == 2
+    assert "holds one format" in r.output and "Traceback" not in r.output
+    assert not list((tmp_path / "lk").rglob("*.jsonl"))

@@ -476,7 +476,11 @@ def _run_days(lake: Lake, cfg: SimulatorConfig, days: list[date], result: Genera
                 gt_rows.append((path, entity, r - first + 1, kind, col, key))
                 result.defects[kind] += 1
         gt_rows.sort(key=lambda x: (x[0], x[2]))
-        outcome = lake.put(ground_truth_path(day), _ground_truth_csv(gt_rows))
+        try:
+            outcome = lake.put(ground_truth_path(day), _ground_truth_csv(gt_rows))
+        except LakeError as e:
+            raise LakeError(f"{e}. The lake already holds a ground truth for {day} from another format or other "
+                            "knobs: generate into another lake, or repeat the same knobs") from None  # fmt: skip
         _record(result, [(ground_truth_path(day), outcome, 0, 0)])
         on_day(day)
 
@@ -552,6 +556,21 @@ def auto_workers(lake: Lake, cfg: SimulatorConfig) -> int:
     return max(1, min(os.cpu_count() or 1, 4, cfg.days // 8))
 
 
+def _check_one_format(lake: Lake, cfg: SimulatorConfig) -> None:
+    """One simulator format per lake: another format's reference or day files would double count."""
+    for other in FORMATS:
+        if other == cfg.fmt:
+            continue
+        probes = [raw_path("geolocation", REFERENCE_DATE, REFERENCE_BATCH_ID, other)]
+        probes += [raw_path("orders", d, batch_id_for(d), other) for d in (cfg.dates[0], cfg.dates[-1])]
+        for path in probes:
+            if lake.exists(path):
+                raise ConfigError(
+                    f"{lake.url(path)} shows this lake already holds simulated {other} files; a lake holds one "
+                    f"format (mixing would count rows twice): use --format {other} or another --lake"
+                )
+
+
 def generate(lake: Lake, cfg: SimulatorConfig, progress: bool = False, workers: int | None = None) -> GenerateResult:
     """Write cfg.days daily batches (every entity + ground truth) and the reference batch into the lake.
 
@@ -559,6 +578,7 @@ def generate(lake: Lake, cfg: SimulatorConfig, progress: bool = False, workers: 
     whatever the number of workers, since a day is a pure function of (seed, day, knobs).
     """
     t_start = time.perf_counter()
+    _check_one_format(lake, cfg)
     result = GenerateResult(lake.uri, cfg.start, cfg.days, cfg.fmt, cfg.seed)
     for entity, table in reference_tables().items():
         _record(result, [(p, o, 0, 0) for p, o in write_batch(lake, entity, REFERENCE_DATE, REFERENCE_BATCH_ID,
