@@ -1,0 +1,195 @@
+"""Contract validation of one file (in-memory DuckDB, no servers): file rejects, row defects, drift."""
+
+from __future__ import annotations
+
+import io
+import json
+from datetime import date, datetime
+from decimal import Decimal
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from shopdw.contracts import CONTRACTS
+from shopdw.lake.formats import encode
+from shopdw.load.validate import FileRejected, Validator, compatible
+
+DAY = date(2025, 3, 1)
+TS = datetime(2025, 3, 1, 10, 30)
+
+
+def schema(entity: str) -> pa.Schema:
+    return pa.schema([pa.field(c.name, c.type) for c in CONTRACTS[entity].columns])
+
+
+def item(order_id="o1", n=1, product="p1", seller="s1", price="19.90", freight="5.00", ts=TS) -> dict:
+    return dict(order_id=order_id, order_item_id=n, product_id=product, seller_id=seller, shipping_limit_date=ts,
+                price=None if price is None else Decimal(price), freight_value=Decimal(freight))  # fmt: skip
+
+
+def items_table(rows) -> pa.Table:
+    return pa.Table.from_pylist(rows, schema=schema("order_items"))
+
+
+@pytest.fixture
+def v():
+    val = Validator()
+    val.add_keys("orders", pa.table({"order_id": ["o1", "o2"]}))
+    val.add_keys("products", pa.table({"product_id": ["p1"]}))
+    val.add_keys("sellers", pa.table({"seller_id": ["s1"]}))
+    yield val
+    val.close()
+
+
+def reasons(checked) -> dict[int, str]:
+    return dict(zip(checked.bad["row_number"].to_pylist(), checked.bad["reason"].to_pylist()))
+
+
+@pytest.mark.parametrize("fmt", ["parquet", "csv", "json"])
+def test_row_defects_are_quarantined_with_reasons(v, fmt):
+    rows = [
+        item(),  # 1 good
+        item(n=2, price="-1.00"),  # 2 below minimum
+        item(order_id="o9", n=1),  # 3 orphan order
+        item(),  # 4 exact duplicate of row 1
+        item(order_id=None, n=3),  # 5 null key
+        item(n=4, product="p-unknown"),  # 6 orphan product
+        item(order_id="o2", n=1),  # 7 good
+    ]
+    checked = v.check("order_items", fmt, encode(items_table(rows), fmt), DAY)
+    r = reasons(checked)
+    assert set(r) == {2, 3, 4, 5, 6}
+    assert "price: value '-1.00' below minimum 0" in r[2]
+    assert "order_id: orphan foreign key, value 'o9' not found in orders.order_id" in r[3]
+    assert r[4] == "duplicate row: exact copy of an earlier row"
+    assert "null in required column order_id" in r[5]
+    assert "product_id: orphan foreign key, value 'p-unknown'" in r[6]
+    assert checked.rows_in_file == 7 == checked.good.num_rows + checked.bad.num_rows
+    assert checked.good["order_id"].to_pylist() == ["o1", "o2"]  # file order kept
+    assert checked.good.schema == schema("order_items")
+    row5 = json.loads(checked.bad.filter(pa.compute.equal(checked.bad["row_number"], 5))["row"][0].as_py())
+    assert row5["order_id"] is None and str(row5["order_item_id"]) == "3"
+
+
+def test_text_values_that_do_not_cast(v):
+    csv = (
+        b"order_id,order_item_id,product_id,seller_id,shipping_limit_date,price,freight_value\n"
+        b"o1,1,p1,s1,2025-03-01 10:00:00,19.90,5.00\n"
+        b"o1,2,p1,s1,2025-03-01 10:00:00,abc,5.00\n"
+        b"o1,1.5,p1,s1,2025-03-01 10:00:00,1.00,5.00\n"
+        b"o1,4,p1,s1,not a date,1.00,5.00\n"
+        b"o1,99999999999,p1,s1,,1.00,5.00\n"
+    )
+    checked = v.check("order_items", "csv", csv, DAY)
+    r = reasons(checked)
+    assert "price: value 'abc' does not cast to DECIMAL(12,2)" in r[2]
+    assert "order_item_id: value '1.5' does not cast to INTEGER" in r[3]
+    assert "shipping_limit_date: value 'not a date' does not cast to TIMESTAMP" in r[4]
+    assert "order_item_id: value '99999999999' does not cast" in r[5]
+    assert checked.good.num_rows == 1 and checked.good["shipping_limit_date"][0].as_py() == datetime(2025, 3, 1, 10)
+
+
+def test_domains_allowed_pattern_range_and_ingest_bound():
+    v = Validator()
+    rows = [
+        dict(customer_id="c1", customer_unique_id="u1", customer_zip_code_prefix="01234", customer_city="x",
+             customer_state="SP", updated_at=datetime(2025, 3, 2, 0, 0, 0)),  # exactly ingest + 1 day: fine
+        dict(customer_id="c2", customer_unique_id="u2", customer_zip_code_prefix="1234", customer_city="x",
+             customer_state="SP", updated_at=TS),
+        dict(customer_id="c3", customer_unique_id="u3", customer_zip_code_prefix="01234", customer_city="x",
+             customer_state="XX", updated_at=TS),
+        dict(customer_id="c4", customer_unique_id="u4", customer_zip_code_prefix="01234", customer_city="x",
+             customer_state="SP", updated_at=datetime(2025, 3, 2, 0, 0, 1)),
+        dict(customer_id="c5", customer_unique_id=None, customer_zip_code_prefix=None, customer_city=None,
+             customer_state=None, updated_at=None),
+    ]  # fmt: skip
+    checked = v.check(
+        "customers", "parquet", encode(pa.Table.from_pylist(rows, schema=schema("customers")), "parquet"), DAY
+    )
+    r = reasons(checked)
+    assert set(r) == {2, 3, 4, 5}
+    assert "customer_zip_code_prefix: value '1234' does not match pattern" in r[2]
+    assert "customer_state: value 'XX' is not an allowed value" in r[3]
+    assert "is later than ingest date 2025-03-01 + 1 day" in r[4]
+    assert r[5] == "null in required column customer_unique_id"  # nullable columns may be null
+
+    reviews = pa.Table.from_pylist(
+        [dict(review_id="r1", order_id="o1", review_score=6, review_comment_title=None, review_comment_message=None,
+              review_creation_date=TS, review_answer_timestamp=None)], schema=schema("order_reviews"))  # fmt: skip
+    v.add_keys("orders", pa.table({"order_id": ["o1"]}))
+    assert (
+        "review_score: value '6' above maximum 5"
+        in reasons(v.check("order_reviews", "parquet", encode(reviews, "parquet"), DAY))[1]
+    )
+
+
+def test_file_level_rejects(v):
+    good = encode(items_table([item()]), "parquet")
+    cases = {
+        b"": "empty file (0 bytes)",
+        b"not parquet at all": "unreadable parquet file",
+        good[: len(good) - 9]: "unreadable parquet file",
+    }
+    for data, words in cases.items():
+        with pytest.raises(FileRejected, match=words.replace("(", r"\(").replace(")", r"\)")):
+            v.check("order_items", "parquet", data, DAY)
+    t = items_table([item()])
+    buf = io.BytesIO()
+    pq.write_table(t.drop_columns(["price", "seller_id"]), buf)
+    with pytest.raises(FileRejected, match="missing required column\\(s\\) seller_id, price"):
+        v.check("order_items", "parquet", buf.getvalue(), DAY)
+    buf = io.BytesIO()
+    pq.write_table(t.set_column(5, "price", pa.array(["19.90"])), buf)
+    with pytest.raises(
+        FileRejected, match="incompatible column type\\(s\\): price is string, contract says decimal128"
+    ):
+        v.check("order_items", "parquet", buf.getvalue(), DAY)
+    csv = encode(t, "csv")
+    with pytest.raises(FileRejected, match="truncated csv file"):
+        v.check("order_items", "csv", csv[:-3], DAY)
+    with pytest.raises(FileRejected, match="unreadable csv file"):
+        lines = csv.split(b"\n")
+        lines[1] += b",one-field-too-many"
+        v.check("order_items", "csv", b"\n".join(lines), DAY)
+    with pytest.raises(FileRejected, match="unreadable json file"):
+        v.check("order_items", "json", b'{"order_id": "o1"\n', DAY)
+
+
+def test_drift_is_reported_and_not_loaded(v):
+    t = items_table([item()]).append_column('coupon "code"', pa.array(["X"]))
+    checked = v.check("order_items", "parquet", encode(t, "parquet"), DAY)
+    assert checked.drift == 'extra column(s) not in the contract, not loaded: coupon "code" (string)'
+    assert checked.good.column_names == CONTRACTS["order_items"].column_names and checked.good.num_rows == 1
+
+
+def test_wider_parquet_types_are_cast_row_by_row(v):
+    t = items_table([item(), item(n=2)])
+    wide = t.set_column(1, "order_item_id", pa.array([1, 2**40], pa.int64()))
+    checked = v.check("order_items", "parquet", encode(wide, "parquet"), DAY)
+    assert checked.good["order_item_id"].type == pa.int32() and checked.good.num_rows == 1
+    assert "order_item_id: value '1099511627776' does not cast to INTEGER" in reasons(checked)[2]
+
+
+def test_compatibility_rules():
+    assert compatible(pa.int64(), pa.int32()) and compatible(pa.int16(), pa.decimal128(12, 2))
+    assert compatible(pa.timestamp("ns"), pa.timestamp("us")) and compatible(pa.large_string(), pa.string())
+    assert compatible(pa.null(), pa.timestamp("us"))
+    assert not compatible(pa.string(), pa.int32()) and not compatible(pa.float64(), pa.int32())
+    assert not compatible(pa.int64(), pa.timestamp("us")) and not compatible(pa.int32(), pa.string())
+
+
+def test_same_input_same_output(v):
+    data = encode(items_table([item(), item(n=2, price="-3.00"), item()]), "csv")
+    a, b = v.check("order_items", "csv", data, DAY), v.check("order_items", "csv", data, DAY)
+    assert a.good.equals(b.good) and a.bad.equals(b.bad)
+
+
+def test_keys_from_earlier_files_resolve_orphans():
+    v = Validator()
+    t = items_table([item(order_id="late")])
+    v.add_keys("products", pa.table({"product_id": ["p1"]}))
+    v.add_keys("sellers", pa.table({"seller_id": ["s1"]}))
+    assert v.check("order_items", "parquet", encode(t, "parquet"), DAY).bad.num_rows == 1
+    v.add_keys("orders", pa.table({"order_id": ["late"], "other": [1]}))
+    assert v.check("order_items", "parquet", encode(t, "parquet"), DAY).bad.num_rows == 0
