@@ -350,13 +350,13 @@ def test_wrong_header_names_missing_and_unexpected_columns(tmp_path, lake):
 @pytest.mark.parametrize(
     "entity,old,new,expected",
     [
-        ("order_items", "100.00", "1O0.00", r"olist_order_items_dataset\.csv: data row 2: price = '1O0\.00'"),
-        ("order_items", "15.10", "15.105", r"olist_order_items_dataset\.csv: data row 2: freight_value"),
-        ("orders", "2017-01-02 09:00:00", "2017-13-02 09:00:00", r"olist_orders_dataset\.csv: data row 2: order_approved_at"),
+        ("order_items", "100.00", "1O0.00", r"olist_order_items_dataset\.csv: data row 2 \(line 3\): price = '1O0\.00'"),
+        ("order_items", "15.10", "15.105", r"olist_order_items_dataset\.csv: data row 2 \(line 3\): freight_value"),
+        ("orders", "2017-01-02 09:00:00", "2017-13-02 09:00:00", r"olist_orders_dataset\.csv: data row 2 \(line 3\): order_approved_at"),
         ("order_reviews", '"r2","o4",1', '"r2","o4",five', r"olist_order_reviews_dataset\.csv: data row 3: review_score"),
-        ("customers", "c4,u4,99999", "c4,,99999", r"olist_customers_dataset\.csv: data row 4: customer_unique_id is empty"),
+        ("customers", "c4,u4,99999", "c4,,99999", r"olist_customers_dataset\.csv: data row 4 \(line 5\): customer_unique_id is empty"),
         ("order_payments", "o2,1,boleto", "o1,1,boleto", r"olist_order_payments_dataset\.csv: order_id='o1', payment_sequential=1 appears 2 times"),
-        ("order_items", "o4,1,p3", "o9,1,p3", r"olist_order_items_dataset\.csv: data row 4: order_id 'o9' is not in olist_orders"),
+        ("order_items", "o4,1,p3", "o9,1,p3", r"olist_order_items_dataset\.csv: data row 4 \(line 5\): order_id 'o9' is not in olist_orders"),
         ("sellers", "s2,1001,sao paulo,SP", "s2,1001,sao paulo,SP,extra", r"olist_sellers_dataset\.csv: .*Expected 4 columns"),
     ],
 )  # fmt: skip
@@ -373,8 +373,21 @@ def test_empty_and_non_utf8_files(tmp_path, lake):
         import_olist(lake, d, progress=False)
     d = write_olist(tmp_path / "olist2")
     (d / SOURCES["sellers"][0]).write_bytes(FILES["sellers"].replace("campinas", "s\xe3o").encode("latin-1"))
-    with pytest.raises(DataError, match=r"olist_sellers_dataset\.csv.*UTF8"):
+    with pytest.raises(DataError, match=r"olist_sellers_dataset\.csv: data row 1 \(line 2\): seller_city = b's\\xe3o'"):
         import_olist(lake, d, progress=False)
+    d = write_olist(tmp_path / "olist3", orders=_header("orders") + "\n")
+    with pytest.raises(DataError, match=r"olist_orders_dataset\.csv: no orders"):
+        import_olist(lake, d, progress=False)
+    assert lake.list("raw/") == []
+
+
+def test_changed_source_after_import_is_refused(src, lake):
+    from shopdw.errors import LakeError
+
+    import_olist(lake, src, progress=False)
+    write_olist(src, order_payments=FILES["order_payments"].replace("27.60", "27.61"))
+    with pytest.raises(LakeError, match=r"raw/order_payments/ingest_date=2017-01-01/olist-20170101\.parquet"):
+        import_olist(lake, src, progress=False)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -161,26 +161,14 @@ def _check_header(path: Path, expected: tuple[str, ...]) -> None:
     )
 
 
-def _locate_bad_value(path: Path, column: str, typ: pa.DataType, read_opts, parse_opts) -> str | None:
-    """On a conversion error, find the first row whose value does not convert (bisecting casts)."""
-    try:
-        raw = pacsv.read_csv(
-            path,
-            read_options=read_opts,
-            parse_options=parse_opts,
-            convert_options=pacsv.ConvertOptions(
-                include_columns=[column], column_types={column: pa.string()}, strings_can_be_null=True, null_values=[""]
-            ),
-        ).column(column)
-    except pa.ArrowInvalid:
-        return None
-    arr = raw.combine_chunks()
+def _first_bad(arr: pa.Array, typ: pa.DataType) -> int | None:
+    """Index of the first value of arr that does not cast to typ (bisecting casts), or None."""
 
     def ok(lo: int, hi: int) -> bool:
         try:
             pc.cast(arr.slice(lo, hi - lo), typ)
             return True
-        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        except pa.ArrowInvalid:
             return False
 
     lo, hi = 0, len(arr)
@@ -192,7 +180,37 @@ def _locate_bad_value(path: Path, column: str, typ: pa.DataType, read_opts, pars
             hi = mid
         else:
             lo = mid
-    return f"data row {lo + 1}: {column} = {arr[lo].as_py()!r} is not a valid {typ}"
+    return lo
+
+
+def _where(entity: str, index: int) -> str:
+    row = index + 1
+    # Only the reviews have multi-line values: elsewhere a data row is one line after the header.
+    return f"data row {row}" if entity == "order_reviews" else f"data row {row} (line {row + 1})"
+
+
+def _locate_bad_value(path: Path, entity: str, column: str, typ: pa.DataType, read_opts, parse_opts) -> str | None:
+    """On a conversion error, say which row and value of the column failed to convert."""
+    try:
+        raw = pacsv.read_csv(
+            path,
+            read_options=read_opts,
+            parse_options=parse_opts,
+            convert_options=pacsv.ConvertOptions(
+                include_columns=[column], column_types={column: pa.binary()}, strings_can_be_null=True, null_values=[""]
+            ),
+        ).column(column)
+        arr = raw.combine_chunks()
+        i = _first_bad(arr, pa.string())
+        if i is not None:
+            return f"{_where(entity, i)}: {column} = {arr[i].as_py()!r} is not UTF-8 text; re-save the file as UTF-8"
+        text = arr.cast(pa.string())
+        i = _first_bad(text, typ)
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        return None
+    if i is None:
+        return None
+    return f"{_where(entity, i)}: {column} = {text[i].as_py()!r} is not a valid {typ}"
 
 
 def read_source(directory: Path, entity: str) -> pa.Table:
@@ -221,7 +239,7 @@ def read_source(directory: Path, entity: str) -> pa.Table:
         m = re.search(r"CSV column #(\d+)", msg)
         if m and int(m.group(1)) < len(expected):
             col = expected[int(m.group(1))]
-            detail = _locate_bad_value(path, col, types[col], read_opts, parse_opts)
+            detail = _locate_bad_value(path, entity, col, types[col], read_opts, parse_opts)
             msg = msg.replace(m.group(0), f"column {col}")
         raise DataError(f"{path}: {detail or msg}; fix the value or re-copy the file from the dataset") from None
     if entity in ZIP_COLUMNS:
@@ -239,7 +257,7 @@ def _check_required(path: Path, entity: str, table: pa.Table) -> None:
     for col in required:
         if col in table.column_names and table.column(col).null_count:
             row = pc.index(pc.is_null(table.column(col)), True).as_py()
-            raise DataError(f"{path}: data row {row + 1}: {col} is empty; every {entity} row needs one")
+            raise DataError(f"{path}: {_where(entity, row)}: {col} is empty; every {entity} row needs one")
 
 
 def _check_unique(path: Path, entity: str, table: pa.Table) -> None:
@@ -302,14 +320,14 @@ order by _day, order_id, updated_at
 """
 
 
-def _orphans(con, table: str, path: str) -> None:
+def _orphans(con, entity: str, table: str, path: str) -> None:
     rows = con.sql(
         f"select _row, order_id, count(*) over () from {table} where _order_day is null order by _row limit 1"  # noqa: S608 (fixed names)
     ).fetchall()
     if rows:
         row, n = rows[0], rows[0][2]
         raise DataError(
-            f"{path}: data row {row[0]}: order_id {row[1]!r} is not in olist_orders_dataset.csv "
+            f"{path}: {_where(entity, row[0] - 1)}: order_id {row[1]!r} is not in olist_orders_dataset.csv "
             f"({n} row(s) reference unknown orders); the importer dates rows by their order"
         )
 
@@ -347,7 +365,7 @@ def date_batches(src: dict[str, pa.Table], directory: Path) -> dict[str, pa.Tabl
                 select s.*, d.purchase_day as _order_day, d.purchase_ts as _purchase_ts
                 from src_{entity} s left join order_days d using (order_id)"""  # noqa: S608 (fixed names)
             )
-            _orphans(con, f"dated_{entity}", str(directory / SOURCES[entity][0]))
+            _orphans(con, entity, f"dated_{entity}", str(directory / SOURCES[entity][0]))
             cols = ", ".join(CONTRACTS[entity].column_names)
             out[entity] = con.sql(
                 f"select {cols}, _order_day as _day from dated_{entity} order by _day, order_id, {key}"  # noqa: S608
@@ -358,7 +376,7 @@ def date_batches(src: dict[str, pa.Table], directory: Path) -> dict[str, pa.Tabl
             select s.*, d.purchase_day as _order_day, d.last_day as _last_day
             from src_order_reviews s left join order_days d using (order_id)"""
         )
-        _orphans(con, "dated_order_reviews", str(directory / SOURCES["order_reviews"][0]))
+        _orphans(con, "order_reviews", "dated_order_reviews", str(directory / SOURCES["order_reviews"][0]))
         cols = ", ".join(CONTRACTS["order_reviews"].column_names)
         out["order_reviews"] = con.sql(
             f"""select {cols},
