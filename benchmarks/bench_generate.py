@@ -222,6 +222,17 @@ def _table(faker: dict, sim: dict, days: int, opd: int, load: tuple[float, float
         f"- machine load average (1 min) before / after: {load[0]:.1f} / {load[1]:.1f} on {os.cpu_count()} cores "
         "(the cores are shared with other work; a load above 2 stretches the wall time, not the CPU time)",
         "- rows by entity: " + ", ".join(f"{k} {v:,}" for k, v in sim["rows_by_entity"].items()),
+        "",
+        "What the numbers say. The Faker loop spends "
+        f"{1e6 * faker['cpu_seconds'] / faker['rows']:.0f} µs of CPU per row; `shopdw generate` spends "
+        f"{1e6 * sim['cpu_seconds'] / sim['rows']:.2f} µs, about a third of it in the shared Parquet writer "
+        "(zstd over 32-hex ids; profiled with cProfile on process time). A 100x ratio would need under "
+        f"{1e6 * faker['cpu_seconds'] / faker['rows'] / 100:.2f} µs per row including encoding, which this "
+        "writer alone does not allow, so the 100x target is missed: what remains per row is vectorized work bounded below by "
+        "the encoding, not a Python loop (there is none per row). The wall-time target is only meaningful on idle cores: "
+        f"{sim['cpu_seconds']:.1f} CPU seconds spread over two worker processes is about "
+        f"{sim['cpu_seconds'] / 2:.0f} s of wall time when nothing else runs (an estimate, not a measurement); "
+        "under the load shown above the measured wall time is far longer, and the target counts as missed.",
     ]
     return "\n".join(lines)
 
