@@ -164,3 +164,9 @@ def test_demo_runs_the_whole_spine(tmp_path):
     assert "0 blocking failures" in p.stdout
     again = shopdw(tmp_path, "demo", "--no-progress")  # idempotent: nothing new to load
     assert "0 blocking failures" in again.stdout
+
+
+def test_status_and_quality_before_any_run_create_nothing(tmp_path):
+    assert "no runs yet" in shopdw(tmp_path, "status").stdout
+    assert json.loads(shopdw(tmp_path, "quality", "--json").stdout)["checks"] == []
+    assert list(tmp_path.iterdir()) == []

@@ -52,10 +52,19 @@ class StatusReport:
         c.print(f"Freshness: newest loaded batch {self.newest_ingest_date or 'none'}")
 
 
+def _no_warehouse_yet(settings: Settings) -> bool:
+    """The embedded DuckDB file does not exist yet: report emptiness instead of creating it."""
+    from pathlib import Path
+
+    return settings.target == "duckdb" and not Path(settings.duckdb_path).exists()
+
+
 def status(settings: Settings, limit: int = 10) -> StatusReport:
     from shopdw.warehouse import open_warehouse
 
     rep = StatusReport()
+    if _no_warehouse_yet(settings):
+        return rep
     with open_warehouse(settings) as wh:
         if _existing(wh, "meta", "runs"):
             cols = ["run_id", "run_date", "command", "started_at", "ended_at", "status", "rows", "error"]
@@ -120,6 +129,8 @@ def quality(settings: Settings, run_id: str | None = None) -> QualityReport:
     from shopdw.quality.gate import scorecard_for_run
     from shopdw.warehouse import open_warehouse
 
+    if _no_warehouse_yet(settings):
+        return QualityReport(run_id, None)
     if run_id is None:
         with open_warehouse(settings) as wh:
             if not _existing(wh, "meta", "dq_results"):
