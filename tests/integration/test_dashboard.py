@@ -48,6 +48,7 @@ READ_PAGE = """(() => {
   document.querySelectorAll('[data-files]').forEach(e => files[e.dataset.files] = +e.dataset.value);
   return { kpis, charts, top, checks, failing, dims, dq: dq ? Object.assign({}, dq.dataset) : null, files,
            overflow: document.documentElement.scrollWidth - window.innerWidth,
+           clipped: [...document.querySelectorAll('.kpi .v')].filter(v => v.scrollWidth > v.clientWidth).map(v => v.textContent),
            error: document.getElementById('error').hidden ? null : document.getElementById('error').textContent };
 })()"""
 
@@ -118,6 +119,7 @@ def test_figures_on_the_page_equal_the_marts(known, chromium):
     assert all(n == page.as_uri() for n in chromium.requests[-1:])
     for name in CHARTS:
         assert seen["charts"][name]["drawn"] and seen["charts"][name]["marks"], f"chart {name} not drawn"
+    assert seen["clipped"] == [] and seen["overflow"] <= 0
 
     k = seen["kpis"]
     rev, orders, items, freight = con.execute(
@@ -255,6 +257,7 @@ def test_readable_on_a_phone(known, chromium):
     chromium.screenshot(ARTIFACTS / "dashboard-phone-390.png")
     assert chromium.console_errors == [] and seen["error"] is None
     assert seen["overflow"] <= 0, "the page scrolls sideways on a phone"
+    assert seen["clipped"] == []
     assert all(seen["charts"][c]["drawn"] for c in CHARTS)
     widths = chromium.evaluate("[...document.querySelectorAll('.chart svg')].map(s => s.getBoundingClientRect().right)")
     assert max(widths) <= 390

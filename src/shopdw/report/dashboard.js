@@ -20,8 +20,9 @@
   }
   function fmtBRLShort(cents) {
     var v = Math.abs(cents) / 100, s = cents < 0 ? "-" : "";
-    if (v >= 1e6) return s + "R$ " + (v / 1e6).toFixed(1).replace(".", ",") + " mi";
-    if (v >= 1e3) return s + "R$ " + (v / 1e3).toFixed(1).replace(".", ",") + " mil";
+    function one(x) { return x.toFixed(1).replace(/\.0$/, "").replace(".", ","); }
+    if (v >= 1e6) return s + "R$ " + one(v / 1e6) + " mi";
+    if (v >= 1e3) return s + "R$ " + one(v / 1e3) + " mil";
     return s + "R$ " + v.toFixed(0);
   }
   function fmtInt(n) {
@@ -136,12 +137,18 @@
       s.appendChild(tip(svg("circle", { class: "pt", cx: X(i).toFixed(1), cy: Y(p.value).toFixed(1), r: r,
         "data-key": p.key, "data-value": p.value === null ? "" : p.value }), p.label + ": " + FMT[unit](p.value)));
     });
+    // x labels: evenly spaced indices, the last one always shown, none much closer than a step
     var ticks = Math.max(2, Math.min(n, Math.floor(pw / 80)));
-    for (var t = 0; t < ticks; t++) {
-      var idx = n === 1 ? 0 : Math.round((t * (n - 1)) / (ticks - 1));
-      s.appendChild(svg("text", { x: X(idx), y: H - 6, "text-anchor": t === 0 && n > 1 ? "start" : t === ticks - 1 && n > 1 ? "end" : "middle" }, points[idx].label));
-      if (n === 1) break;
+    var step = Math.max(1, Math.ceil((n - 1) / (ticks - 1))), idxs = [];
+    for (var t = 0; t < n; t += step) idxs.push(t);
+    if (idxs[idxs.length - 1] !== n - 1) {
+      if (n - 1 - idxs[idxs.length - 1] < step * 0.8 && idxs.length > 1) idxs.pop();
+      idxs.push(n - 1);
     }
+    idxs.forEach(function (idx, k) {
+      var anchor = n === 1 ? "middle" : k === 0 ? "start" : k === idxs.length - 1 ? "end" : "middle";
+      s.appendChild(svg("text", { x: X(idx), y: H - 6, "text-anchor": anchor }, points[idx].label));
+    });
     box.appendChild(s);
   }
 
