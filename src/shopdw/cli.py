@@ -149,7 +149,10 @@ def generate(settings: Settings, start: date, days: int, orders_per_day: int, se
 
 @main.command("import-olist", epilog=EXIT_CODES_HELP)
 @click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
-@click.option("--format", "fmt", type=click.Choice(["parquet", "csv", "json"]), default="parquet", show_default=True)
+@click.option(
+    "--format", "fmt", type=click.Choice(["parquet", "csv", "json"]), default="parquet", show_default=True,
+    help="File format of the lake files (json = JSON Lines).",
+)  # fmt: skip
 @click.option("--no-progress", is_flag=True, help="Hide the progress bar.")
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON (implies --no-progress).")
 @_common_options
