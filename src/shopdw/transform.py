@@ -297,7 +297,7 @@ def transform(
     if isinstance(select, str):
         select = select.split()
     select_list = [s for s in (select or []) if s]
-    args = ["build", "--quiet"]
+    args = ["build", "--log-level", "none"]
     if full_refresh:
         args.append("--full-refresh")
     if select_list:
@@ -318,8 +318,21 @@ def transform(
 
 
 def _ensure_raw_schema(settings: Settings) -> None:
-    """Nothing to create: raw.* belongs to the loader. Kept as the single place to check it."""
-    return None
+    """dbt reads every raw.<entity>. Nothing loaded yet is a DataError that says so; an entity
+    that never had a file gets its empty table (the loader's schema), so a build still runs."""
+    from shopdw.contracts import LOAD_ORDER, raw_arrow_schema
+    from shopdw.warehouse import open_warehouse
+
+    if settings.target == "duckdb" and not Path(settings.duckdb_path).exists():
+        raise DataError(f"no DuckDB warehouse at {settings.duckdb_path}: nothing loaded yet; run `shopdw load` first")
+    with open_warehouse(settings) as wh:
+        ph = "?" if settings.target == "duckdb" else "%s"
+        present = {r[0] for r in wh.query(f"select table_name from information_schema.tables where table_schema = {ph}", ("raw",))}
+        if not present:
+            raise DataError(f"the {settings.target} warehouse has no raw.* tables: nothing loaded yet; run `shopdw load` first")
+        missing = [e for e in LOAD_ORDER if e not in present]
+        if missing:
+            wh.ensure_tables({("raw", e): raw_arrow_schema(e) for e in missing})
 
 
 def _node_result(r: Any) -> NodeResult:
@@ -364,7 +377,7 @@ def _progress(enabled: bool, label: str) -> Iterator[None]:
 def parse_project(settings: Settings) -> Any:
     """`dbt parse` for settings.target (no connection needed); returns the manifest."""
     with _dbt_env(settings) as (tmpdir, flags):
-        res = _invoke(["parse", "--quiet", *flags])
+        res = _invoke(["parse", "--log-level", "none", *flags])
     if not res.success:
         raise ConfigError(f"dbt parse failed for target {settings.target}: {res.exception}")
     return res.result
@@ -375,7 +388,7 @@ def build_docs(settings: Settings, out_dir: str | os.PathLike[str]) -> Path:
     manifest/catalog JSON into out_dir. Returns the path of index.html."""
     out = Path(out_dir)
     with _dbt_env(settings) as (tmpdir, flags):
-        res = _invoke(["docs", "generate", "--static", "--quiet", *flags])
+        res = _invoke(["docs", "generate", "--static", "--log-level", "none", *flags])
         if not res.success:
             raise _classify(res.exception or RuntimeError("dbt docs generate failed"), settings)
         target = tmpdir / "target"
