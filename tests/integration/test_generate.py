@@ -325,3 +325,25 @@ def test_worker_processes_write_the_same_bytes(tmp_path):
     assert _hashes(one) == _hashes(two)
     assert r1.to_dict() | {"seconds": 0, "lake": ""} == r2.to_dict() | {"seconds": 0, "lake": ""}
     assert [f.replace(str(tmp_path / "one"), "") for f in r1.files] == r2.files
+
+
+@pytest.mark.parametrize("fmt", ["parquet", "csv"])
+def test_ground_truth_row_numbers_hold_across_split_files(tmp_path, monkeypatch, fmt):
+    """Batches over the size limit become -pNNN parts; each defect's row number is within its part."""
+    from shopdw.sources import simulator
+
+    monkeypatch.setattr(simulator, "SPLIT_BYTES", 12_000)
+    lake = open_lake(str(tmp_path / "lake"))
+    _gen(lake, days=2, defect_rate=0.08, fmt=fmt)
+    parts = [f.path for f in lake.list("raw/") if re.search(r"-p\d{3}\.", f.path)]
+    assert len(parts) > 4
+    truth = _truth(lake)
+    assert any(re.search(r"-p\d{3}\.", f) for f, _n in truth)
+    assert set(_detect(lake)) == set(truth)
+    # the parts together hold exactly the rows of an unsplit run
+    whole = open_lake(str(tmp_path / "whole"))
+    r = _gen(whole, days=2, defect_rate=0.08, fmt=fmt)
+    got = {e: 0 for e in LOAD_ORDER}
+    for e, rows in _lake_rows(lake).items():
+        got[e] = len(rows)
+    assert got == r.rows

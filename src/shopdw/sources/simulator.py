@@ -44,6 +44,7 @@ Reference files carry no defects.
 from __future__ import annotations
 
 import io
+import math
 import os
 import re
 import time
@@ -59,7 +60,7 @@ import pyarrow.csv as pacsv
 
 from shopdw.contracts import CONTRACTS, LOAD_ORDER, MONEY, TS
 from shopdw.errors import ConfigError, LakeError
-from shopdw.lake.formats import encode_split, write_batch
+from shopdw.lake.formats import encode, write_batch
 from shopdw.lake.layout import GROUND_TRUTH_PREFIX, MAX_FILE_BYTES, raw_path
 from shopdw.lake.store import Lake
 from shopdw.sources import sim_reference as ref
@@ -94,6 +95,7 @@ DEFECT_KINDS = (
 )
 GROUND_TRUTH_COLUMNS = ("file", "entity", "row_number", "defect", "column", "key")
 DATED_ENTITIES = tuple(e for e in LOAD_ORDER if not CONTRACTS[e].reference)
+SPLIT_BYTES = MAX_FILE_BYTES  # a batch over this becomes <batch_id>-pNNN parts (tests lower it)
 # Parquet dictionary encoding only where values repeat (ids would waste half the encoding time).
 DICTIONARY_COLUMNS = (
     "order_status", "payment_type", "event_type", "device_type", "traffic_source", "customer_state",
@@ -274,6 +276,11 @@ class _Defects:
     keys: list[str]
     patches: list[tuple[int, str, str]]  # (row index, sentinel kind, replacement text)
 
+    @property
+    def duplicate_rows(self) -> np.ndarray:
+        """Rows of exact duplicates: a file split must keep each right after its original."""
+        return self.rows[np.array([k == "duplicate_row" for k in self.kinds], dtype=bool)] if self.kinds else self.rows
+
 
 def inject_defects(table: pa.Table, entity: str, day: int, seed: int, rate: float, fmt: str) -> _Defects:
     """Add one defective copy after each row picked with probability `rate` (vectorized per kind/column)."""
@@ -374,19 +381,36 @@ def _patch(data: bytes, fmt: str, patches: list[tuple[int, str, str]], first_row
     return b"\n".join(lines)
 
 
-def _count_rows(data: bytes, fmt: str) -> int:
-    if fmt == "parquet":
-        import pyarrow.parquet as pq
+def _encode_parts(table: pa.Table, fmt: str, keep_with_previous: np.ndarray) -> list[tuple[int, int, bytes]]:
+    """(first row, row count, bytes) per file part, each at most SPLIT_BYTES, like formats.encode_split,
+    except that a part never starts at a row in keep_with_previous (a duplicate stays in its original's file)."""
+    data = encode(table, fmt, DICTIONARY_COLUMNS)
+    n = table.num_rows
+    if len(data) <= SPLIT_BYTES or n <= 1:
+        return [(0, n, data)]
+    stick = set(keep_with_previous.tolist())
+    parts = math.ceil(len(data) / SPLIT_BYTES) + 1
+    while True:
+        size = math.ceil(n / parts)
+        cuts = []
+        for b in range(0, n, size):
+            while b in stick:
+                b += 1
+            if b < n and (not cuts or b > cuts[-1]):
+                cuts.append(b)
+        bounds = list(zip(cuts, cuts[1:] + [n]))
+        chunks = [(a, b - a, encode(table.slice(a, b - a), fmt, DICTIONARY_COLUMNS)) for a, b in bounds]
+        if all(len(c[2]) <= SPLIT_BYTES for c in chunks) or size <= 2:
+            return chunks
+        parts *= 2
 
-        return pq.read_metadata(io.BytesIO(data)).num_rows
-    lines = data.count(b"\n") + (0 if data.endswith(b"\n") or not data else 1)
-    return lines - (1 if fmt == "csv" else 0)
 
-
-def _write(lake: Lake, entity: str, day: date, table: pa.Table, fmt: str, patches) -> list[tuple[str, str, int, int]]:
+def _write(
+    lake: Lake, entity: str, day: date, table: pa.Table, fmt: str, patches, keep_with_previous: np.ndarray
+) -> list[tuple[str, str, int, int]]:
     """Write one batch; returns (path, outcome, first row, row count) per file part."""
     try:
-        return _write_parts(lake, entity, day, table, fmt, patches)
+        return _write_parts(lake, entity, day, table, fmt, patches, keep_with_previous)
     except LakeError as e:
         raise LakeError(
             f"{e}. The lake already holds simulator files for {day} made with other knobs (seed, "
@@ -394,27 +418,16 @@ def _write(lake: Lake, entity: str, day: date, table: pa.Table, fmt: str, patche
         ) from None
 
 
-def _write_parts(lake: Lake, entity: str, day: date, table: pa.Table, fmt: str, patches):
+def _write_parts(lake: Lake, entity: str, day: date, table: pa.Table, fmt: str, patches, keep_with_previous):
+    """Encode (same bytes as formats.write_batch for a single file), patch, and put each part atomically."""
     bid = batch_id_for(day)
-    if not patches:
-        out = write_batch(lake, entity, day, bid, table, fmt, dictionary_columns=DICTIONARY_COLUMNS)
-        if len(out) == 1:
-            return [(out[0][0], out[0][1], 0, table.num_rows)]
-        parts, first = [], 0
-        for path, outcome in out:  # rare (over 128 MB): read the part back for its row count
-            cnt = _count_rows(lake.get(path), fmt)
-            parts.append((path, outcome, first, cnt))
-            first += cnt
-        return parts
-    chunks = encode_split(table, fmt, MAX_FILE_BYTES, DICTIONARY_COLUMNS)
+    chunks = _encode_parts(table, fmt, keep_with_previous)
     names = [bid] if len(chunks) == 1 else [f"{bid}-p{i:03d}" for i in range(1, len(chunks) + 1)]
-    parts, first = [], 0
-    for name, data in zip(names, chunks):
-        cnt = _count_rows(data, fmt)
+    parts = []
+    for name, (first, cnt, data) in zip(names, chunks):
         mine = [p for p in patches if first <= p[0] < first + cnt]
         path = raw_path(entity, day, name, fmt)
         parts.append((path, lake.put(path, _patch(data, fmt, mine, first)), first, cnt))
-        first += cnt
     return parts
 
 
@@ -497,7 +510,13 @@ def _run_days(lake: Lake, cfg: SimulatorConfig, days: list[date], result: Genera
                 pending = []
                 for entity in DATED_ENTITIES:
                     d = inject_defects(tables[entity], entity, D, cfg.seed, cfg.defect_rate, cfg.fmt)
-                    pending.append((entity, d, pool.submit(_write, lake, entity, day, d.table, cfg.fmt, d.patches)))
+                    pending.append(
+                        (
+                            entity,
+                            d,
+                            pool.submit(_write, lake, entity, day, d.table, cfg.fmt, d.patches, d.duplicate_rows),
+                        )
+                    )
                 del tables
                 in_flight.append((day, pending))
                 while len(in_flight) > 1:
