@@ -38,7 +38,10 @@ that probability, one EXTRA defective row placed right after it (a copy with one
 broken, or an exact duplicate). Removing the ground-truth rows gives exactly the clean data.
 Null keys and unparseable values are only possible in CSV/JSON (Parquet columns are typed
 and the contract's key columns are declared non-nullable), so they are not injected in Parquet.
-Reference files carry no defects.
+Reference files carry no defects. Day files are encoded with `formats.encode` (the bytes
+`formats.write_batch` would write) and put atomically with `lake.put`; the simulator splits
+batches over 128 MB itself so that an exact duplicate never lands in another part than its
+original, and the ground truth's row numbers count within each part.
 """
 
 from __future__ import annotations
