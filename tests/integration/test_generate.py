@@ -311,7 +311,9 @@ def test_s3_lake_gets_the_same_bytes_as_a_folder(tmp_path, s3_endpoint, s3_bucke
     s3 = open_lake(f"s3://{s3_bucket}/shop", endpoint_url=s3_endpoint)
     assert isinstance(s3, S3Lake)
     _gen(local, days=2, defect_rate=0.05, fmt="json")
-    res = _gen(s3, days=2, defect_rate=0.05, fmt="json")
+    # worker processes reopen the S3 lake from its URI, endpoint and region
+    res = generate(s3, SimulatorConfig(start=START, days=2, orders_per_day=30, seed=5, defect_rate=0.05,
+                                       fmt="json"), workers=2)  # fmt: skip
     assert res.files_written == len(local.list(""))
     assert _hashes(s3) == _hashes(local)
 
