@@ -144,7 +144,8 @@ _SENTINEL_PATTERNS = {
 
 def applicable_defects(entity: str, fmt: str) -> dict[str, tuple[str, ...]]:
     """Defect kind -> the columns it may hit, for one entity and format ('' = the whole row)."""
-    kinds: dict[str, tuple[str, ...]] = {"duplicate_row": ("",)}
+    # a repeated row is only a defect where the entity has a business key (not geolocation)
+    kinds: dict[str, tuple[str, ...]] = {"duplicate_row": ("",)} if CONTRACTS[entity].key else {}
     if fmt != "parquet":
         kinds["null_key"] = CONTRACTS[entity].required_not_null
     for kind, table in (("negative_price", _NEGATIVE), ("unknown_state", _STATE), ("orphan_fk", _ORPHAN),
