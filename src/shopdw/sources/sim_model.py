@@ -46,6 +46,7 @@ class World:
     prod_phase: np.ndarray = field(repr=False)
     seller_period: np.ndarray = field(repr=False)
     seller_phase: np.ndarray = field(repr=False)
+    prod_static: dict[str, np.ndarray] = field(repr=False, default_factory=dict)
 
 
 def make_world(seed: int, orders_per_day: int, late_rate: float) -> World:
@@ -58,7 +59,7 @@ def make_world(seed: int, orders_per_day: int, late_rate: float) -> World:
     seller_period = 200 + (hash64(seed, "seller.period", s) % np.uint64(1200)).astype(np.int64)
     seller_phase = (hash64(seed, "seller.phase", s) % seller_period.astype(np.uint64)).astype(np.int64)
     return World(seed, orders_per_day, late_rate, n_products, n_sellers, prod_period, prod_phase, seller_period,
-                 seller_phase)  # fmt: skip
+                 seller_phase, product_static(seed, p))  # fmt: skip
 
 
 # ---------------------------------------------------------------- calendar
@@ -121,25 +122,19 @@ def product_version(world: World, p: np.ndarray, day: int | np.ndarray) -> tuple
     return v, v * per - world.prod_phase[p]
 
 
-def product_attrs(world: World, p: np.ndarray, day: int | np.ndarray) -> dict[str, np.ndarray]:
-    """Products p as of day(s): category, list price (cents), dimensions, updated_at."""
-    s = world.seed
-    v, vstart = product_version(world, p, day)
+def product_static(seed: int, p: np.ndarray) -> dict[str, np.ndarray]:
+    """What never changes about products p: base category and price, size, weight, text lengths."""
+    s = seed
     base_cat = inverse_cdf(ref.CATEGORY_CDF, uniform(s, "prod.cat", p))
-    alt_cat = inverse_cdf(ref.CATEGORY_CDF, uniform(s, "prod.cat.alt", p, v))
-    cat = np.where(uniform(s, "prod.cat.change", p, v) < 0.12, alt_cat, base_cat)
-    no_cat = uniform(s, "prod.nocat", p) < 0.01
     base_price = ref.CATEGORY_PRICE_MEDIAN[base_cat] * np.exp(
         ref.CATEGORY_PRICE_SIGMA[base_cat] * normal(s, "prod.price", p)
     )
-    price = base_price * np.exp(0.08 * normal(s, "prod.price.v", p, v))
-    price_cents = np.maximum(350, np.rint(np.minimum(price, 9000.0) * 100)).astype(np.int64)
     weight = np.maximum(50, ref.CATEGORY_WEIGHT_MEDIAN[base_cat] * np.exp(0.7 * normal(s, "prod.weight", p)))
     side = np.cbrt(weight / 0.25)  # cm of a cube of density 0.25 g/cm3
     return {
-        "category": cat,
-        "no_category": no_cat,
-        "price_cents": price_cents,
+        "base_cat": base_cat,
+        "base_price": base_price,
+        "no_category": uniform(s, "prod.nocat", p) < 0.01,
         "name_len": (20 + hash64(s, "prod.name", p) % np.uint64(57)).astype(np.int64),
         "desc_len": (80 + hash64(s, "prod.desc", p) % np.uint64(2900)).astype(np.int64),
         "photos": (1 + hash64(s, "prod.photos", p) % np.uint64(6)).astype(np.int64),
@@ -147,8 +142,26 @@ def product_attrs(world: World, p: np.ndarray, day: int | np.ndarray) -> dict[st
         "length_cm": np.maximum(11, np.rint(side * (0.8 + 0.8 * uniform(s, "prod.l", p)))).astype(np.int64),
         "height_cm": np.maximum(2, np.rint(side * (0.4 + 0.6 * uniform(s, "prod.h", p)))).astype(np.int64),
         "width_cm": np.maximum(8, np.rint(side * (0.6 + 0.6 * uniform(s, "prod.w", p)))).astype(np.int64),
-        "updated_us": day_start_us(vstart) + (uniform(s, "prod.t", p, v) * DAY_US).astype(np.int64),
     }
+
+
+def product_price(world: World, p: np.ndarray, day: int | np.ndarray) -> np.ndarray:
+    """List price (cents) of products p on day(s): the base price moved by each version."""
+    v, _ = product_version(world, p, day)
+    price = world.prod_static["base_price"][p] * np.exp(0.08 * normal(world.seed, "prod.price.v", p, v))
+    return np.maximum(350, np.rint(np.minimum(price, 9000.0) * 100)).astype(np.int64)
+
+
+def product_attrs(world: World, p: np.ndarray, day: int | np.ndarray) -> dict[str, np.ndarray]:
+    """Products p as of day(s): category, list price (cents), dimensions, updated_at."""
+    s = world.seed
+    v, vstart = product_version(world, p, day)
+    st = {k: a[p] for k, a in world.prod_static.items()}
+    alt_cat = inverse_cdf(ref.CATEGORY_CDF, uniform(s, "prod.cat.alt", p, v))
+    st["category"] = np.where(uniform(s, "prod.cat.change", p, v) < 0.12, alt_cat, st["base_cat"])
+    st["price_cents"] = product_price(world, p, day)
+    st["updated_us"] = day_start_us(vstart) + (uniform(s, "prod.t", p, v) * DAY_US).astype(np.int64)
+    return st
 
 
 def product_of_draw(world: World, u: np.ndarray) -> np.ndarray:
@@ -270,11 +283,11 @@ def purchase_day(world: World, d: int) -> PurchaseDay:
     repeat_first = (it_no > 1) & (rng.random(m) < 0.55)
     it_product = np.where(repeat_first, drawn[np.repeat(first, n_items)], drawn)
     it_seller = seller_of_product(world, it_product)
-    prod = product_attrs(world, it_product, d)
-    it_price = prod["price_cents"]
+    it_price = product_price(world, it_product, d)
+    weight_g = world.prod_static["weight_g"][it_product]
     seller_state = ref.ZIP_STATE[seller_attrs(world, it_seller, d)["zip"]]
     dist_item = ref.DISTANCE_KM[seller_state, cust_state[it_order]]
-    wkg = prod["weight_g"] / 1000.0
+    wkg = weight_g / 1000.0
     freight = (9 + 1.6 * wkg + dist_item * 0.004 * (1 + 0.2 * wkg)) * np.exp(0.15 * rng.standard_normal(m))
     it_freight = np.rint(np.minimum(freight, 400) * 100).astype(np.int64)
     dist = dist_item[first]  # the first item's seller ships the parcel
