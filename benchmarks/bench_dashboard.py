@@ -9,7 +9,7 @@ deterministically in SQL so no Olist row is copied.
   drawn; time to redraw after a state filter change.
 - export: ours (Arrow, portable across targets) vs DuckDB's native COPY ... TO (DuckDB only).
 
-Run: .venv/bin/python benchmarks/bench_dashboard.py [--work DIR]
+Run: .venv/bin/python benchmarks/bench_dashboard.py [--work DIR] [--warehouse BUILT.duckdb]
 """
 
 from __future__ import annotations
@@ -105,11 +105,16 @@ def parse_ms(b: Browser, work: Path, name: str, payload: str) -> float:
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--work", default="benchmarks/_work/dashboard")
-    work = Path(ap.parse_args().work).resolve()
+    ap.add_argument("--warehouse", help="measure this built DuckDB warehouse (e.g. the real Olist data) instead")
+    args = ap.parse_args()
+    work = Path(args.work).resolve()
     shutil.rmtree(work, ignore_errors=True)
     work.mkdir(parents=True)
     db = work / "shopdw.duckdb"
-    make_marts(db)
+    if args.warehouse:
+        shutil.copyfile(args.warehouse, db)  # a copy: the benchmark never touches the original
+    else:
+        make_marts(db)
     settings = Settings(duckdb_path=str(db), site=str(work / "site" / "index.html"))
     con = duckdb.connect(str(db))
     n_daily = con.execute("select count(*) from analytics.mart_daily_sales").fetchone()[0]
