@@ -22,7 +22,7 @@ from shopdw.orchestration import default_args, start_date
     schedule=CronDataIntervalTimetable("0 0 * * *", timezone="UTC"),
     start_date=start_date(),
     catchup=True,
-    max_active_runs=4,
+    max_active_runs=2,  # days are independent (deterministic per day); 2 cores
     default_args=default_args(execution_timeout=timedelta(hours=1)),
     tags=["shopdw", "source"],
     doc_md=__doc__,
