@@ -155,6 +155,7 @@ class Validator:
         import duckdb
 
         self.con = duckdb.connect()
+        self.con.execute("set enable_progress_bar = false")
         self.check_fk = check_foreign_keys
         self.parents: set[tuple[str, str]] = {
             (fk.parent, fk.parent_column) for c in CONTRACTS.values() for fk in c.foreign_keys

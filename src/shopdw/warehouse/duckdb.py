@@ -76,6 +76,8 @@ class DuckDBWarehouse(Warehouse):
                 raise classify(e, f"opening DuckDB file {self.path}") from None
 
         self._con = with_retries(attempt, attempts=self._attempts)
+        # no DuckDB progress bars on stdout: shopdw draws its own (and --json output stays clean)
+        self._con.execute("set enable_progress_bar = false")
 
     def _run(self, fn: Callable[[], Any], sql: str) -> Any:
         try:
