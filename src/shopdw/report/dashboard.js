@@ -499,7 +499,9 @@
     });
     q.appendChild(qd);
     if (qrows.length) {
-      q.appendChild(table([{ t: "Entity" }, { t: "Reason" }, { t: "Rows", n: 1 }], qrows.map(function (r) {
+      var shown = qrows.slice().sort(function (a, b) { return b.rows - a.rows; }).slice(0, 15);
+      if (qrows.length > shown.length) q.appendChild(el("p", { class: "note" }, "The 15 largest of " + qrows.length + " (entity, reason) groups:"));
+      q.appendChild(table([{ t: "Entity" }, { t: "Reason" }, { t: "Rows", n: 1 }], shown.map(function (r) {
         var tr = el("tr", { "data-entity": r.entity, "data-reason": r.reason, "data-value": r.rows });
         tr.appendChild(el("td", {}, r.entity));
         tr.appendChild(el("td", {}, r.reason));
