@@ -298,6 +298,8 @@ def inject_defects(table: pa.Table, entity: str, day: int, seed: int, rate: floa
     if m == 0:
         return _Defects(table, np.zeros(0, np.int64), [], [], [], [])
     options = applicable_defects(entity, fmt)
+    if not options:
+        return _Defects(table, np.zeros(0, np.int64), [], [], [], [])
     kind_names = list(options)
     kind_of = rng.integers(0, len(kind_names), m)
     col_pick = rng.random(m)
