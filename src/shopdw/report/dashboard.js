@@ -477,7 +477,7 @@
       { "data-fresh": "last-load", "data-value": loaded ? loaded.last_loaded_at || "" : "" });
     fact("Newest batch", loaded && loaded.last_ingest_date ? String(loaded.last_ingest_date) : "–");
     var run = (H.runs || [])[0];
-    var runNote = run && run.status ? " — " + run.status : "";
+    var runNote = !run || !run.status ? "" : run.status === "running" ? " — this run published the page" : " — " + run.status;
     if (run && run.failed_steps) runNote += " (" + run.failed_steps + " failed step" + (run.failed_steps > 1 ? "s" : "") + ")";
     fact("Last run", run ? run.run_id + " at " + run.started_at + runNote : "no run yet",
       { "data-fresh": "last-run", "data-value": run ? run.run_id : "" });
