@@ -3,18 +3,14 @@ deterministic shop history with the awkward cases the dbt project must handle: c
 who move (twice), products that change price/category, orders that change status over
 several days, items and payments that arrive days late, exact duplicates re-emitted in
 later batches, null change timestamps, city names with and without accents.
-
-Also reads the real Olist CSVs into raw.* (one batch, updated_at filled) for the full-data test.
 """
 
 from __future__ import annotations
 
-import csv
 import random
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
@@ -214,70 +210,6 @@ def shop_history(days: int = 6, orders_per_day: int = 12, seed: int = 7, start: 
     return batches
 
 
-# ---------------------------------------------------------------- Olist
-
-
-def _parse(value: str, kind: str) -> Any:
-    if value == "":
-        return None
-    if kind == "ts":
-        return datetime.fromisoformat(value)
-    if kind == "int":
-        return int(float(value))
-    if kind == "money":
-        return Decimal(value).quantize(Decimal("0.01"))
-    if kind == "float":
-        return float(value)
-    if kind == "zip":
-        return value.zfill(5)
-    return value
-
-
-OLIST_FILES = {
-    "customers": ("olist_customers_dataset.csv", {"customer_zip_code_prefix": "zip"}),
-    "sellers": ("olist_sellers_dataset.csv", {"seller_zip_code_prefix": "zip"}),
-    "products": ("olist_products_dataset.csv", {c: "int" for c in (
-        "product_name_lenght", "product_description_lenght", "product_photos_qty", "product_weight_g",
-        "product_length_cm", "product_height_cm", "product_width_cm")}),  # fmt: skip
-    "product_category_translation": ("product_category_name_translation.csv", {}),
-    "geolocation": ("olist_geolocation_dataset.csv", {"geolocation_zip_code_prefix": "zip", "geolocation_lat": "float", "geolocation_lng": "float"}),
-    "orders": ("olist_orders_dataset.csv", {c: "ts" for c in (
-        "order_purchase_timestamp", "order_approved_at", "order_delivered_carrier_date",
-        "order_delivered_customer_date", "order_estimated_delivery_date")}),  # fmt: skip
-    "order_items": ("olist_order_items_dataset.csv", {"order_item_id": "int", "shipping_limit_date": "ts", "price": "money", "freight_value": "money"}),
-    "order_payments": ("olist_order_payments_dataset.csv", {"payment_sequential": "int", "payment_installments": "int", "payment_value": "money"}),
-    "order_reviews": ("olist_order_reviews_dataset.csv", {"review_score": "int", "review_creation_date": "ts", "review_answer_timestamp": "ts"}),
-}  # fmt: skip
-
-
-def load_olist_raw(settings: Settings, olist_dir: Path) -> dict[str, int]:
-    """Every Olist CSV into raw.* as one batch (updated_at = the order's purchase time for orders,
-    the earliest purchase time otherwise). Rows the loader would quarantine (a bad review row)
-    are skipped. Returns row counts per entity."""
-    batch_date, loaded = date(2018, 10, 18), datetime(2018, 10, 18, 23, 0)
-    counts: dict[str, int] = {}
-    ensure_raw(settings)
-    first_purchase = datetime(2016, 9, 4, 21, 15, 19)
-    for entity, (fname, kinds) in OLIST_FILES.items():
-        rows = []
-        with open(Path(olist_dir) / fname, newline="", encoding="utf-8") as fh:
-            for rec in csv.DictReader(fh):
-                row = {k: _parse(v, kinds.get(k, "str")) for k, v in rec.items()}
-                if entity == "order_reviews" and (row.get("review_score") is None or row.get("order_id") is None
-                                                   or len(row["review_id"] or "") != 32):  # fmt: skip
-                    continue
-                if entity == "orders":
-                    row["updated_at"] = row["order_purchase_timestamp"]
-                elif entity in ("customers", "sellers", "products"):
-                    row["updated_at"] = first_purchase
-                rows.append(row)
-        counts[entity] = len(rows)
-        table = to_arrow(entity, rows, f"olist-{entity}", batch_date, loaded)
-        with open_warehouse(settings) as wh, wh.transaction():
-            wh.append_arrow("raw", entity, table)
-    return counts
-
-
 # ---------------------------------------------------------------- reading results back
 
 
@@ -292,10 +224,16 @@ def tables_in(settings: Settings, schema: str) -> list[str]:
     return [r[0] for r in rows]
 
 
-def sorted_rows(settings: Settings, schema: str, table: str) -> list[tuple]:
-    """Every row of schema.table, sorted (None sorts first): a table's content, order-free."""
+def sorted_rows(settings: Settings, schema: str, table: str, exclude: tuple[str, ...] = ()) -> list[tuple]:
+    """Every row of schema.table, sorted (None sorts first): a table's content, order-free.
+    `exclude` drops columns (e.g. _loaded_at, when the two warehouses were loaded at different times)."""
+    ph = "?" if settings.target == "duckdb" else "%s"
     with open_warehouse(settings) as wh:
-        rows = wh.query(f"select * from {wh.qualified(schema, table)}")
+        cols = [r[0] for r in wh.query(
+            f"select column_name from information_schema.columns where table_schema = {ph} and table_name = {ph} "
+            "order by ordinal_position", (schema, table))]  # fmt: skip
+        keep = ", ".join(wh.quote_ident(c) for c in cols if c not in exclude)
+        rows = wh.query(f"select {keep} from {wh.qualified(schema, table)}")
     return sorted(rows, key=lambda r: tuple((v is not None, str(v)) for v in r))
 
 
