@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -215,6 +216,21 @@ def test_dagbag_loads_both_dags_with_the_expected_graphs(airflow_env, tmp_path):
     assert elt["tasks"]["wait_for_files"]["mode"] == "reschedule"
     assert elt["tasks"]["wait_for_files"]["timeout_s"] == 12 * 3600
     assert all(t["depends_on_past"] for t in elt["tasks"].values())
+
+
+def test_backfill_is_accepted_day_by_day(airflow_env, tmp_path):
+    """`airflow backfill create` (dry run) plans one shopdw_elt run per day, in order."""
+    airflow = [str(BIN / "airflow")]
+    proc = subprocess.run(
+        [*airflow, "dags", "reserialize"], env=airflow_env, cwd=tmp_path, capture_output=True, text=True
+    )
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    cmd = [*airflow, "backfill", "create", "--dag-id", "shopdw_elt", "--from-date", "2025-03-03",
+           "--to-date", "2025-03-05", "--reprocess-behavior", "failed", "--dry-run"]  # fmt: skip
+    proc = subprocess.run(cmd, env=airflow_env, cwd=tmp_path, capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    planned = re.findall(r"^\| (\d{4}-\d\d-\d\d) 00:00:00\+00:00", proc.stdout, flags=re.M)
+    assert planned == ["2025-03-03", "2025-03-04", "2025-03-05"], proc.stdout[-3000:]
 
 
 # ---- the settings glue (pure: no Airflow needed) ---------------------------------------------------
