@@ -160,8 +160,10 @@ class Validator:
         self.parents: set[tuple[str, str]] = {
             (fk.parent, fk.parent_column) for c in CONTRACTS.values() for fk in c.foreign_keys
         }
+        self._compacted: dict[tuple[str, str], int] = {}
         for parent, column in sorted(self.parents):
             self.con.execute(f"create table {self._pk(parent, column)} (k varchar)")
+            self._compacted[(parent, column)] = 0
 
     @staticmethod
     def _pk(parent: str, column: str) -> str:
@@ -179,6 +181,16 @@ class Validator:
                     )
                 finally:
                     self.con.unregister("__shopdw_keys")
+                self._compact(parent, column)
+
+    def _compact(self, parent: str, column: str) -> None:
+        """Keep a key set about distinct (every order version re-adds its key): rewrite it whenever it has
+        doubled since the last rewrite, so the work stays linear in the keys added."""
+        pk = self._pk(parent, column)
+        n = self.con.sql(f"select count(*) from {pk}").fetchall()[0][0]
+        if n > 2 * max(self._compacted[(parent, column)], 50_000):
+            self.con.execute(f"create or replace table {pk} as select distinct k from {pk}")
+            self._compacted[(parent, column)] = self.con.sql(f"select count(*) from {pk}").fetchall()[0][0]
 
     def close(self) -> None:
         self.con.close()
