@@ -310,9 +310,13 @@ class Validator:
         # Reference data without a business key (geolocation: many rows per zip prefix, and the
         # real Olist file repeats 261,831 of them) keeps repeated rows: staging aggregates them.
         cols = ", ".join(f"s.{q(c)}" for c in contract.column_names)
-        n_dup_hashes = 0 if not contract.key else con.sql(
-            f"select count(*) from (select hash({cols}) h from __shopdw_src s group by h having count(*) > 1)"
-        ).fetchall()[0][0]
+        n_dup_hashes = (
+            0
+            if not contract.key
+            else con.sql(
+                f"select count(*) from (select hash({cols}) h from __shopdw_src s group by h having count(*) > 1)"
+            ).fetchall()[0][0]
+        )
         if n_dup_hashes:
             con.execute(
                 f"create temp table __shopdw_dups as select {RN} from ("
