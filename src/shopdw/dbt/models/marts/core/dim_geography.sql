@@ -16,8 +16,10 @@ seller_versions as (
 coordinates as (
     select
         zip_code_prefix,
-        avg(lat) as lat,
-        avg(lng) as lng,
+        -- averaged as exact decimals: a float sum depends on the order threads add it up,
+        -- which would make a rebuild differ in the last bits
+        cast(avg(cast(lat as numeric(18, 12))) as double precision) as lat,
+        cast(avg(cast(lng as numeric(18, 12))) as double precision) as lng,
         count(*) as geolocation_points
     from geolocation
     group by zip_code_prefix
