@@ -8,9 +8,11 @@ run do the same work and leave the same warehouse. The day is the run's data int
 in order (max_active_runs=1, depends_on_past) because loads, snapshots (SCD2) and incremental
 models are order-sensitive.
 
-dbt runs as one `dbt build` task (pipeline.step_transform), not a task per model: dbt orders
-its own graph and runs it on dbt_threads with one parse; the same call feeds every dbt test
-result into meta.dq_results for the quality gate; and `shopdw run` and Airflow cannot drift.
+dbt runs as one `dbt build` task (pipeline.step_transform), not a task per model through
+cosmos: dbt orders its own graph and runs it on dbt_threads with one parse (3.3x faster than
+cosmos' 44 tasks on 7 days of data, and this file parses in milliseconds instead of running
+`dbt ls`; benchmarks/airflow_dbt_tasks.py); the same call feeds every dbt test result into
+meta.dq_results for the quality gate; and `shopdw run` and Airflow cannot drift.
 
 Retries: transient errors (shopdw TransientError, dropped connections) retry with exponential
 backoff; terminal ones (bad data, bad configuration, a failed quality gate) fail at once.
