@@ -12,6 +12,8 @@ from rawseed import query
 from shopdw.config import Settings
 from shopdw.transform import scv, transform
 
+pytestmark = pytest.mark.timeout(3600)  # import + load + build of the real data: minutes, more on a busy machine
+
 
 @pytest.fixture(scope="module")
 def olist_built(olist_dir, tmp_path_factory):
