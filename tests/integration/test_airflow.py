@@ -1,6 +1,7 @@
 """The Airflow DAGs for real: a DagBag with no import errors and the expected graphs; `dag.test()`
-of both DAGs for two consecutive days on the embedded default (local lake + DuckDB), whose
-warehouse must equal what `shopdw run` builds from the same lake; a forced quality-gate failure
+of both DAGs for two consecutive days (and a rerun of the first) on the embedded default (local
+lake + DuckDB), whose warehouse must equal what `shopdw run` builds from the same lake; a backfill
+dry run; a forced quality-gate failure
 that fails the DAG run, is not retried and calls the notification hook (a real HTTP server).
 
 Airflow reads its configuration when first imported, so every Airflow step runs in a
@@ -324,11 +325,14 @@ def test_dag_test_two_days_equals_shopdw_run(airflow_env, tmp_path):
     from shopdw import pipeline
     from shopdw.config import load_settings
 
+    # two consecutive days, then day 1 again: a rerun writes the same bytes and loads nothing new
     runs = [
         ["shopdw_source", LOGICAL1],
         ["shopdw_elt", LOGICAL1],
         ["shopdw_source", LOGICAL2],
         ["shopdw_elt", LOGICAL2],
+        ["shopdw_source", LOGICAL1],
+        ["shopdw_elt", LOGICAL1],
     ]
     out = _airflow(airflow_env, "test", {"dags": str(DAGS), "runs": runs}, tmp_path)
     assert out["import_errors"] == {}
@@ -342,6 +346,8 @@ def test_dag_test_two_days_equals_shopdw_run(airflow_env, tmp_path):
         ("shopdw_elt", "2025-03-03", "2025-03-04"),
         ("shopdw_source", "2025-03-04", "2025-03-05"),
         ("shopdw_elt", "2025-03-04", "2025-03-05"),
+        ("shopdw_source", "2025-03-03", "2025-03-04"),
+        ("shopdw_elt", "2025-03-03", "2025-03-04"),
     ]
 
     lake = Path(airflow_env["SHOPDW_LAKE"])
@@ -351,10 +357,15 @@ def test_dag_test_two_days_equals_shopdw_run(airflow_env, tmp_path):
 
     af_db = airflow_env["SHOPDW_DUCKDB_PATH"]
     with _wh(af_db) as wh:
-        runs_rows = wh.query("select run_date, command, status from meta.runs where step = 'run' order by run_date")
-    assert runs_rows == [(DAY1, "airflow", "success"), (DAY2, "airflow", "success")]
+        runs_rows = wh.query(
+            "select run_date, command, status, rows from meta.runs where step = 'run' order by started_at, run_id"
+        )
+    assert [r[:3] for r in runs_rows] == [(DAY1, "airflow", "success"), (DAY2, "airflow", "success"),
+                                          (DAY1, "airflow", "success")]  # fmt: skip
+    assert runs_rows[0][3] > 0 and runs_rows[1][3] > 0 and runs_rows[2][3] == 0, runs_rows
 
-    # the same lake through `shopdw run --start DAY1 --end DAY2` into a fresh warehouse
+    # the same lake through `shopdw run --start DAY1 --end DAY2` into a fresh warehouse: the
+    # warehouse the three Airflow runs left must equal it
     local_db = str(tmp_path / "warehouse" / "local.duckdb")
     env = {k: v for k, v in airflow_env.items() if k.startswith("SHOPDW_")}
     env.update({"SHOPDW_DUCKDB_PATH": local_db, "SHOPDW_SITE": str(tmp_path / "site2" / "index.html"),
