@@ -157,7 +157,7 @@ def airflow_env(migrated_db, tmp_path) -> dict[str, str]:
     return env
 
 
-def _airflow(env: dict[str, str], mode: str, arg: dict, cwd: Path, timeout: int = 900) -> dict:
+def _airflow(env: dict[str, str], mode: str, arg: dict, cwd: Path, timeout: int = 1500) -> dict:
     proc = subprocess.run(
         [sys.executable, "-c", DRIVER, mode, json.dumps(arg)],
         env=env,
