@@ -2,7 +2,8 @@
 of both DAGs for two consecutive days (and a rerun of the first) on the embedded default (local
 lake + DuckDB), whose warehouse must equal what `shopdw run` builds from the same lake; a backfill
 dry run; a forced quality-gate failure
-that fails the DAG run, is not retried and calls the notification hook (a real HTTP server).
+that fails the DAG run, is not retried and calls the notification hook (a real HTTP server); a warehouse that is down, retried
+with backoff and then notified once.
 
 Airflow reads its configuration when first imported, so every Airflow step runs in a
 subprocess with its own AIRFLOW_HOME (a sqlite metadata DB migrated once per module and
@@ -434,3 +435,32 @@ def test_forced_gate_failure_fails_the_run_and_notifies(airflow_env, tmp_path, w
         status = wh.query("select status, error from meta.runs where step = 'run'")
     assert len(status) == 1 and status[0][0] == "blocked" and "GateFailed" in status[0][1]
     assert not Path(env["SHOPDW_SITE"]).exists()  # nothing published
+
+
+def test_transient_failure_is_retried_then_notified_once(airflow_env, tmp_path, webhook):
+    """A warehouse that is down (PostgreSQL via the shopdw_postgres connection, nothing listening):
+    the task is retried with backoff up to its retries, then fails; the hook is called once."""
+    import socket
+
+    port, received = webhook
+    with socket.socket() as s:  # a loopback port with nothing listening on it
+        s.bind(("127.0.0.1", 0))
+        dead_port = s.getsockname()[1]
+    env = dict(airflow_env)
+    env["AIRFLOW_VAR_SHOPDW_SETTINGS"] = json.dumps({"target": "postgres"})
+    env["AIRFLOW_CONN_SHOPDW_POSTGRES"] = f"postgres://shopdw:pw@127.0.0.1:{dead_port}/shop"
+    env["AIRFLOW_CONN_SHOPDW_NOTIFY"] = f"http://127.0.0.1:{port}/hooks/shopdw"
+    runs = [["shopdw_source", LOGICAL1], ["shopdw_elt", LOGICAL1]]
+    out = _airflow(env, "test", {"dags": str(DAGS), "runs": runs}, tmp_path)
+    src, elt = out["runs"]
+    assert src["state"] == "success"
+    assert elt["state"] == "failed", elt
+    assert elt["tasks"]["wait_for_files"]["state"] == "success"
+    assert elt["tasks"]["start_run"] == {"state": "failed", "try_number": 4}  # 1 try + 3 retries
+    assert elt["tasks"]["load"]["state"] == "upstream_failed"
+
+    assert len(received) == 1, received  # the final failure only, not every retry
+    text = received[0]["body"]["text"]
+    assert "shopdw_elt.start_run failed" in received[0]["body"]["subject"]
+    assert "TransientError" in text and "try: 4" in text
+    assert "pw@" not in text  # the DSN's password never reaches the notification
