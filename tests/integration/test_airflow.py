@@ -1,9 +1,9 @@
 """The Airflow DAGs for real: a DagBag with no import errors and the expected graphs; `dag.test()`
 of both DAGs for two consecutive days (and a rerun of the first) on the embedded default (local
 lake + DuckDB), whose warehouse must equal what `shopdw run` builds from the same lake; a backfill
-dry run; a forced quality-gate failure
-that fails the DAG run, is not retried and calls the notification hook (a real HTTP server); a warehouse that is down, retried
-with backoff and then notified once.
+dry run; a forced quality-gate failure that fails the DAG run, is not retried and calls the
+notification hook (a real HTTP server); a warehouse that is down, retried with backoff and then
+notified once.
 
 Airflow reads its configuration when first imported, so every Airflow step runs in a
 subprocess with its own AIRFLOW_HOME (a sqlite metadata DB migrated once per module and
