@@ -434,41 +434,20 @@ def _plain(v: Any) -> Any:
 
 
 def _query(settings: Settings, sql: str, params: tuple[Any, ...]) -> list[tuple[Any, ...]]:
+    """One query through the shared warehouse interface (same connection settings as the loader's)."""
+    from shopdw.warehouse import open_warehouse
+
+    if settings.target == "duckdb" and not Path(settings.duckdb_path).exists():
+        raise DataError(f"no DuckDB warehouse at {settings.duckdb_path}; run `shopdw load` and `shopdw transform` first")
     if settings.target == "duckdb":
-        import duckdb
-
-        path = Path(settings.duckdb_path)
-        if not path.exists():
-            raise DataError(f"no DuckDB warehouse at {path}; run `shopdw load` and `shopdw transform` first")
+        sql = sql.replace("%s", "?")
+    with open_warehouse(settings) as wh:
         try:
-            con = duckdb.connect(str(path), read_only=True)
-        except duckdb.IOException as e:
-            raise TransientError(f"the DuckDB file {path} is busy ({e}); retry when the other run is done") from None
-        try:
-            return con.execute(sql.replace("%s", "?"), params).fetchall()
-        except duckdb.CatalogException:
-            raise DataError(
-                f"{ANALYTICS_SCHEMA}.customer_360 does not exist in {path}; run `shopdw transform` first"
-            ) from None
-        finally:
-            con.close()
-    import psycopg
-
-    if settings.target == "postgres":
-        require(settings, "postgres_dsn")
-        assert settings.postgres_dsn is not None
-        conninfo: dict[str, Any] = {"conninfo": settings.postgres_dsn.reveal()}
-    else:
-        require(settings, "redshift_host", "redshift_user", "redshift_password")
-        assert settings.redshift_password is not None
-        conninfo = {
-            "host": settings.redshift_host, "port": settings.redshift_port, "dbname": settings.redshift_database,
-            "user": settings.redshift_user, "password": settings.redshift_password.reveal(),
-        }  # fmt: skip
-    try:
-        with psycopg.connect(connect_timeout=10, **conninfo) as con:
-            return con.execute(sql, params).fetchall()  # type: ignore[arg-type]
-    except psycopg.errors.UndefinedTable:
-        raise DataError(f"{ANALYTICS_SCHEMA}.customer_360 does not exist on {settings.target}; run `shopdw transform` first") from None
-    except psycopg.OperationalError as e:
-        raise TransientError(f"could not reach the {settings.target} warehouse: {str(e).splitlines()[0]}") from None
+            return wh.query(sql, params)
+        except Exception as e:
+            text = str(e).lower()
+            if "customer_360" in text and ("does not exist" in text or "catalog error" in text or "undefined" in text):
+                raise DataError(
+                    f"{ANALYTICS_SCHEMA}.customer_360 does not exist on {settings.target}; run `shopdw transform` first"
+                ) from None
+            raise
