@@ -47,7 +47,7 @@ def _compile(monkeypatch, incremental: bool) -> tuple[dict[str, str], dict[str, 
 def test_dbt_parse_succeeds_for_redshift_and_configures_dist_and_sort_keys():
     manifest = parse_project(REDSHIFT)
     models = {n.name: n for n in manifest.nodes.values() if n.resource_type == "model"}
-    assert len(models) == 30
+    assert len(models) == 31
     for name, node in models.items():
         extra = node.config.extra
         if name.startswith(("dim_", "mart_")):
@@ -71,7 +71,7 @@ def test_schema_prefix_applies_to_redshift_only():
 @pytest.mark.parametrize("incremental", [False, True], ids=["first-build", "incremental"])
 def test_every_model_renders_sql_that_parses_with_a_redshift_grammar(monkeypatch, incremental):
     compiled, tests = _compile(monkeypatch, incremental)
-    expected = 30 if not incremental else 5
+    expected = 31 if not incremental else 5
     assert len(compiled) == expected, sorted(compiled)
     assert len(tests) > (150 if not incremental else 40)
     failures = {}
