@@ -46,10 +46,11 @@ def test_dashboard_command_writes_the_page_and_says_where(project):
 def test_export_command_both_formats(project):
     r = shopdw("export", "--no-progress", cwd=project)
     assert r.returncode == 0, r.stderr
-    assert "5 tables exported as csv" in r.stdout
+    assert "6 tables exported as csv" in r.stdout
     manifest = json.loads((project / "exports" / "manifest.json").read_text())
     rows = {t["table"]: t["rows"] for t in manifest["tables"]}
-    assert rows["analytics.customer_360"] == EXPECTED["customers"] and rows["analytics.mart_daily_sales"] == 6
+    assert rows["analytics.customer_360"] == EXPECTED["customers"] and rows["analytics.mart_daily_sales"] == 7
+    assert rows["analytics.mart_daily_orders"] == 6
     r = shopdw("export", "--format", "parquet", "--out", "bi", cwd=project, SHOPDW_EXPORT_DIR="ignored")
     assert r.returncode == 0, r.stderr
     assert sorted(p.name for p in (project / "bi").iterdir()) == sorted(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 
 import duckdb
@@ -122,15 +122,22 @@ def test_figures_on_the_page_equal_the_marts(known, chromium):
     assert seen["clipped"] == [] and seen["overflow"] <= 0
 
     k = seen["kpis"]
-    rev, orders, items, freight = con.execute(
-        "select sum(revenue), sum(orders), sum(items), sum(freight_value) from analytics.mart_daily_sales"
+    rev, items, freight = con.execute(
+        "select sum(revenue), sum(items), sum(freight_value) from analytics.mart_daily_sales"
     ).fetchone()
     assert int(k["revenue"]["value"]) == cents(rev) == cents(EXPECTED["revenue"])
     assert k["revenue"]["text"] == format_brl(rev) == EXPECTED["revenue_text"]
-    assert int(k["orders"]["value"]) == orders == EXPECTED["orders"]
-    assert int(k["items"]["value"]) == items and k["freight"]["text"] == format_brl(freight) == "R$ 215,10"
+    assert int(k["items"]["value"]) == items and k["freight"]["text"] == format_brl(freight) == "R$ 216,10"
+    # orders: distinct orders from mart_daily_orders; adding up mart_daily_sales' per-category counts
+    # (what the page did before) would count the order with items in two categories twice
+    orders, order_rev = con.execute("select sum(orders), sum(revenue) from analytics.mart_daily_orders").fetchone()
+    summed = con.execute("select sum(orders) from analytics.mart_daily_sales").fetchone()[0]
+    assert int(k["orders"]["value"]) == orders == EXPECTED["orders"] == 10 and k["orders"]["text"] == "10"
+    assert summed == 11 != int(k["orders"]["value"])
+    assert order_rev == rev
     aov = (rev / orders).quantize(Decimal("0.01"))
-    assert k["aov"]["text"] == format_brl(aov) == "R$ 123.641,89"
+    assert int(k["aov"]["value"]) == cents(aov) and k["aov"]["text"] == format_brl(aov) == "R$ 123.641,99"
+    assert format_brl((rev / summed).quantize(Decimal("0.01"))) != k["aov"]["text"]
     late, delivered = con.execute(
         "select sum(late_orders), sum(delivered_orders) from analytics.mart_delivery_performance"
     ).fetchone()
@@ -160,6 +167,15 @@ def test_figures_on_the_page_equal_the_marts(known, chromium):
         ).fetchall()
     )
     assert {d: int(m["value"]) for d, m in marks("revenue-trend").items()} == {d: cents(v) for d, v in by_month.items()}
+    orders_by_month = con.execute(
+        "select strftime(date_trunc('month', order_date), '%Y-%m-%d'), sum(orders), sum(revenue) "
+        "from analytics.mart_daily_orders group by 1"
+    ).fetchall()
+    assert {d: int(m["value"]) for d, m in marks("orders-trend").items()} == {d: n for d, n, _ in orders_by_month}
+    assert {d: int(m["value"]) for d, m in marks("orders-trend").items()} == {"2024-01-01": 6, "2024-02-01": 4}
+    assert {d: int(m["value"]) for d, m in marks("aov-trend").items()} == {
+        d: cents((r / n).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)) for d, n, r in orders_by_month
+    }
     segs = dict(con.execute("select rfm_segment, count(*) from analytics.customer_360 group by 1").fetchall())
     assert {s: int(m["value"]) for s, m in marks("rfm-segments").items()} == segs
     states = dict(con.execute("select customer_state, count(*) from analytics.customer_360 group by 1").fetchall())
@@ -219,14 +235,20 @@ def test_filters_recompute_every_figure(known, chromium):
     )
     seen = chromium.evaluate(READ_PAGE)
     assert chromium.console_errors == [] and seen["error"] is None
-    rev, orders = con.execute(
-        "select sum(revenue), sum(orders) from analytics.mart_daily_sales "
-        "where customer_state = 'SP' and order_date between '2024-01-31' and '2024-02-03'"
-    ).fetchone()
-    assert int(seen["kpis"]["revenue"]["value"]) == cents(rev) == cents("1100.00")
-    assert seen["kpis"]["revenue"]["text"] == "R$ 1.100,00" and int(seen["kpis"]["orders"]["value"]) == orders == 3
+    where = "where customer_state = 'SP' and order_date between '2024-01-31' and '2024-02-03'"
+    rev, summed = con.execute(f"select sum(revenue), sum(orders) from analytics.mart_daily_sales {where}").fetchone()
+    (orders,) = con.execute(f"select sum(orders) from analytics.mart_daily_orders {where}").fetchone()
+    assert int(seen["kpis"]["revenue"]["value"]) == cents(rev) == cents("1100.99")
+    assert seen["kpis"]["revenue"]["text"] == "R$ 1.100,99"
+    # exact under the state and date filters too: 3 distinct orders, not the 4 the category rows add up to
+    assert int(seen["kpis"]["orders"]["value"]) == orders == 3 and summed == 4
+    assert int(seen["kpis"]["aov"]["value"]) == round(110099 / 3)
     trend = {m["key"]: int(m["value"]) for m in seen["charts"]["revenue-trend"]["marks"]}
-    assert trend == {"2024-01-31": 9999, "2024-02-01": 0, "2024-02-02": 0, "2024-02-03": 100001}  # empty days are zero
+    assert trend == {"2024-01-31": 9999, "2024-02-01": 0, "2024-02-02": 0, "2024-02-03": 100100}  # empty days are zero
+    orders_trend = {m["key"]: int(m["value"]) for m in seen["charts"]["orders-trend"]["marks"]}
+    assert orders_trend == {"2024-01-31": 1, "2024-02-01": 0, "2024-02-02": 0, "2024-02-03": 2}
+    aov_trend = {m["key"]: int(m["value"]) for m in seen["charts"]["aov-trend"]["marks"]}
+    assert aov_trend == {"2024-01-31": 9999, "2024-02-03": 50050}  # days without orders have no AOV
     assert [m["key"] for m in seen["charts"]["revenue-by-state"]["marks"]] == ["SP"]
     # delivery counts months overlapping the range (January and February) for SP only
     assert {m["key"]: (int(m["ontime"]), int(m["late"])) for m in seen["charts"]["delivery-by-state"]["marks"]} == {
@@ -246,8 +268,9 @@ def test_filters_recompute_every_figure(known, chromium):
     chromium.evaluate(
         "(() => { const e = document.getElementById('f-grain'); e.value = 'week'; e.dispatchEvent(new Event('change')); })()"
     )
-    weeks = chromium.evaluate(READ_PAGE)["charts"]["revenue-trend"]["marks"]
-    assert {m["key"]: int(m["value"]) for m in weeks} == {"2024-01-29": 110000}
+    weeks = chromium.evaluate(READ_PAGE)["charts"]
+    assert {m["key"]: int(m["value"]) for m in weeks["revenue-trend"]["marks"]} == {"2024-01-29": 110099}
+    assert {m["key"]: int(m["value"]) for m in weeks["orders-trend"]["marks"]} == {"2024-01-29": 3}
 
 
 def test_readable_on_a_phone(known, chromium):
@@ -350,8 +373,8 @@ def test_every_report_query_parses_as_redshift_and_postgres(known, monkeypatch, 
 def test_empty_marts_render_empty_panels_without_errors(tmp_path, chromium):
     db = make_warehouse(tmp_path / "w.duckdb")
     con = duckdb.connect(db)
-    for t in ("mart_daily_sales", "mart_category_performance", "mart_delivery_performance", "mart_top_customers",
-              "customer_360"):  # fmt: skip
+    for t in ("mart_daily_sales", "mart_daily_orders", "mart_category_performance", "mart_delivery_performance",
+              "mart_top_customers", "customer_360"):  # fmt: skip
         con.execute(f"delete from analytics.{t}")
     con.close()
     page = build_dashboard(Settings(duckdb_path=db), tmp_path / "index.html")
@@ -368,3 +391,18 @@ def test_a_mart_off_contract_is_named(tmp_path):
     con.close()
     with pytest.raises(DataError, match=r"analytics\.mart_delivery_performance does not match the mart contract"):
         build_dashboard(Settings(duckdb_path=db), tmp_path / "index.html")
+
+
+def test_the_order_mart_off_contract_or_missing_is_named(tmp_path):
+    db = make_warehouse(tmp_path / "w.duckdb", meta="none")
+    con = duckdb.connect(db)
+    con.execute("alter table analytics.mart_daily_orders rename column orders to n_orders")
+    con.close()
+    with pytest.raises(DataError, match=r"analytics\.mart_daily_orders does not match the mart contract"):
+        build_dashboard(Settings(duckdb_path=db), tmp_path / "index.html")
+    con = duckdb.connect(db)
+    con.execute("drop table analytics.mart_daily_orders")  # a warehouse built before the mart existed
+    con.close()
+    with pytest.raises(DataError, match=r"missing analytics\.mart_daily_orders; run `shopdw transform`"):
+        build_dashboard(Settings(duckdb_path=db), tmp_path / "index.html")
+    assert not (tmp_path / "index.html").exists()

@@ -19,15 +19,27 @@ DAILY = [
     ("2024-01-31", "SP", "health_beauty", "99.99", "10.00", 1, 1),
     ("2024-02-01", "MG", "unknown", "500.00", "50.00", 1, 3),
     ("2024-02-03", "SP", "bed_bath_table", "1000.01", "30.00", 2, 2),
+    # one of the two bed_bath_table orders above also holds a health_beauty item: 2 orders that day, not 3
+    ("2024-02-03", "SP", "health_beauty", "0.99", "1.00", 1, 1),
     ("2024-02-05", "RJ", "bed_bath_table", "0.50", "5.00", 1, 1),
 ]
+# mart_daily_orders: (order_date, customer_state, orders, revenue, freight_value, items), each order once
+DAILY_ORDERS = [
+    ("2024-01-30", "RJ", 2, "250.50", "20.10", 2),
+    ("2024-01-30", "SP", 3, "1234567.89", "100.00", 4),
+    ("2024-01-31", "SP", 1, "99.99", "10.00", 1),
+    ("2024-02-01", "MG", 1, "500.00", "50.00", 3),
+    ("2024-02-03", "SP", 2, "1001.00", "31.00", 3),
+    ("2024-02-05", "RJ", 1, "0.50", "5.00", 1),
+]
 EXPECTED = {
-    "revenue": Decimal("1236418.89"),
-    "revenue_text": "R$ 1.236.418,89",
-    "orders": 10,
-    "items": 13,
-    "freight": Decimal("215.10"),
-    "sp_revenue": Decimal("1235667.89"),
+    "revenue": Decimal("1236419.88"),
+    "revenue_text": "R$ 1.236.419,88",
+    "orders": 10,  # distinct; adding up mart_daily_sales.orders gives 11
+    "orders_summed_over_categories": 11,
+    "items": 14,
+    "freight": Decimal("216.10"),
+    "sp_revenue": Decimal("1235668.88"),
     "customers": 8,
     "late_rate_all": 3 / 9,
 }
@@ -46,7 +58,7 @@ CUSTOMERS = [
     ("c0000000000000000000000000000002", "20010", "rio de janeiro", "RJ", 2, 2, "250.50", "5.00", "loyal", 6),
     ("c0000000000000000000000000000003", "01002", "sao paulo", "SP", 1, 1, "99.99", "1.00", "potential_loyalist", 5),
     ("c0000000000000000000000000000004", "30110", "belo horizonte", "MG", 1, 3, "500.00", "3.00", "new", 4),
-    ("c0000000000000000000000000000005", "13010", "campinas", "SP", 2, 2, "1000.01", "2.00", "at_risk", 2),
+    ("c0000000000000000000000000000005", "13010", "campinas", "SP", 2, 3, "1001.00", "2.00", "at_risk", 2),
     ("c0000000000000000000000000000006", "24020", "niterói", "RJ", 1, 1, "0.50", None, "hibernating", 0),
     (
         "c0000000000000000000000000000007",
@@ -70,6 +82,11 @@ def _mk_daily(con: duckdb.DuckDBPyConnection) -> None:
         "revenue decimal(14,2), freight_value decimal(14,2), orders integer, items integer)"
     )
     con.executemany("insert into analytics.mart_daily_sales values (?, ?, ?, ?, ?, ?, ?)", DAILY)
+    con.execute(
+        "create table analytics.mart_daily_orders (order_date date, customer_state varchar, orders integer, "
+        "revenue decimal(14,2), freight_value decimal(14,2), items integer)"
+    )
+    con.executemany("insert into analytics.mart_daily_orders values (?, ?, ?, ?, ?, ?)", DAILY_ORDERS)
     con.execute(
         """
         create table analytics.mart_category_performance as
@@ -215,7 +232,7 @@ def make_warehouse(path, meta: str = "full") -> str:
 def test_fixture_agrees_with_the_mart_contract(tmp_path):
     con = duckdb.connect(make_warehouse(tmp_path / "w.duckdb"))
     rev, orders, items, freight = con.execute(
-        "select sum(revenue), sum(orders), sum(items), sum(freight_value) from analytics.mart_daily_sales"
+        "select sum(revenue), sum(orders), sum(items), sum(freight_value) from analytics.mart_daily_orders"
     ).fetchone()
     assert (rev, orders, items, freight) == (
         EXPECTED["revenue"],
@@ -223,6 +240,24 @@ def test_fixture_agrees_with_the_mart_contract(tmp_path):
         EXPECTED["items"],
         EXPECTED["freight"],
     )
+    # the same checks as the dbt test assert_mart_daily_orders_matches_daily_sales: per (day, state)
+    # the same revenue, freight and items, and a distinct count between the largest category's and the sum
+    disagree = con.execute(
+        """
+        with s as (
+            select order_date, customer_state, sum(revenue) as revenue, sum(freight_value) as freight_value,
+                   sum(items) as items, sum(orders) as summed, max(orders) as largest
+            from analytics.mart_daily_sales group by 1, 2
+        )
+        select * from analytics.mart_daily_orders o full outer join s using (order_date, customer_state)
+        where o.revenue is distinct from s.revenue or o.freight_value is distinct from s.freight_value
+           or o.items is distinct from s.items or o.orders > s.summed or o.orders < s.largest
+           or o.orders is null or s.summed is null
+        """
+    ).fetchall()
+    assert disagree == []
+    summed = con.execute("select sum(orders) from analytics.mart_daily_sales").fetchone()[0]
+    assert summed == EXPECTED["orders_summed_over_categories"] > EXPECTED["orders"]
     share = con.execute("select sum(revenue_share) from analytics.mart_category_performance").fetchone()[0]
     assert abs(float(share) - 1) < 1e-5
     # customer_360's lifetime value adds up to the marts' revenue; the top list is ranked by it

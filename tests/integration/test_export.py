@@ -14,8 +14,8 @@ from shopdw.errors import ConfigError, DataError
 from shopdw.report.export import BOM, export, manifest_schema, read_export
 
 TABLES = {
-    "customer_360", "mart_category_performance", "mart_daily_sales", "mart_delivery_performance",
-    "mart_top_customers",
+    "customer_360", "mart_category_performance", "mart_daily_orders", "mart_daily_sales",
+    "mart_delivery_performance", "mart_top_customers",
 }  # fmt: skip
 
 

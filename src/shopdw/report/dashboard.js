@@ -244,21 +244,25 @@
   });
 
   // ---------- aggregation ----------
-  function salesRows() {
-    var d = D.daily, out = [], sIdx = F.state ? D.states.indexOf(F.state) : -1;
+  // D.daily: mart_daily_sales rows (day, state, category): revenue, freight, items.
+  // D.orders: mart_daily_orders rows (day, state): distinct orders and their revenue. Order counts
+  // and AOV come from D.orders only: an order spanning two categories sits in two D.daily rows.
+  function filtered(cols) {
+    var out = [], sIdx = F.state ? D.states.indexOf(F.state) : -1;
     var lo = F.from - D0, hi = F.to - D0;
-    for (var i = 0; i < d.day.length; i++) {
-      if (d.day[i] < lo || d.day[i] > hi) continue;
-      if (sIdx >= 0 && d.st[i] !== sIdx) continue;
+    for (var i = 0; i < cols.day.length; i++) {
+      if (cols.day[i] < lo || cols.day[i] > hi) continue;
+      if (sIdx >= 0 && cols.st[i] !== sIdx) continue;
       out.push(i);
     }
     return out;
   }
-  function sumBy(rows, keyFn, fields) {
-    var m = {}, d = D.daily;
+  function sumBy(cols, rows, keyFn, fields) {
+    var m = {};
     rows.forEach(function (i) {
-      var k = keyFn(i), acc = m[k] || (m[k] = { key: k, rev: 0, frt: 0, ord: 0, itm: 0 });
-      acc.rev += d.rev[i]; acc.frt += d.frt[i]; acc.ord += d.ord[i]; acc.itm += d.itm[i];
+      var k = keyFn(i), acc = m[k];
+      if (!acc) { acc = m[k] = { key: k }; fields.forEach(function (f) { acc[f] = 0; }); }
+      fields.forEach(function (f) { acc[f] += cols[f][i]; });
     });
     return m;
   }
@@ -273,35 +277,38 @@
   }
 
   function renderSales() {
-    var rows = salesRows(), d = D.daily;
-    var tot = { rev: 0, frt: 0, ord: 0, itm: 0 };
-    rows.forEach(function (i) { tot.rev += d.rev[i]; tot.frt += d.frt[i]; tot.ord += d.ord[i]; tot.itm += d.itm[i]; });
+    var d = D.daily, o = D.orders, rows = filtered(d), orows = filtered(o);
+    var tot = { rev: 0, frt: 0, itm: 0 }, otot = { ord: 0, rev: 0 };
+    rows.forEach(function (i) { tot.rev += d.rev[i]; tot.frt += d.frt[i]; tot.itm += d.itm[i]; });
+    orows.forEach(function (i) { otot.ord += o.ord[i]; otot.rev += o.rev[i]; });
     setKPI("revenue", tot.rev, "money");
-    setKPI("orders", tot.ord, "count");
-    setKPI("aov", tot.ord ? Math.round(tot.rev / tot.ord) : null, "money");
+    setKPI("orders", otot.ord, "count");
+    setKPI("aov", otot.ord ? Math.round(otot.rev / otot.ord) : null, "money");
     setKPI("items", tot.itm, "count");
     setKPI("freight", tot.frt, "money");
 
     // time series over every period in the range (empty periods are zero)
-    var byP = sumBy(rows, function (i) { return periodStart(D0 + d.day[i], F.grain); });
+    var byP = sumBy(d, rows, function (i) { return periodStart(D0 + d.day[i], F.grain); }, ["rev"]);
+    var byPo = sumBy(o, orows, function (i) { return periodStart(D0 + o.day[i], F.grain); }, ["ord", "rev"]);
     var rev = [], ord = [], aov = [];
     if (F.from !== null) {
       for (var p = periodStart(F.from, F.grain); p <= F.to; p = nextPeriod(p, F.grain)) {
-        var a = byP[p] || { rev: 0, ord: 0 }, label = F.grain === "month" ? iso(p).slice(0, 7) : iso(p);
+        var a = byP[p] || { rev: 0 }, b = byPo[p] || { ord: 0, rev: 0 };
+        var label = F.grain === "month" ? iso(p).slice(0, 7) : iso(p);
         rev.push({ key: iso(p), label: label, value: a.rev });
-        ord.push({ key: iso(p), label: label, value: a.ord });
-        aov.push({ key: iso(p), label: label, value: a.ord ? Math.round(a.rev / a.ord) : null });
+        ord.push({ key: iso(p), label: label, value: b.ord });
+        aov.push({ key: iso(p), label: label, value: b.ord ? Math.round(b.rev / b.ord) : null });
       }
     }
     lineChart("revenue-trend", rev, "money");
     lineChart("orders-trend", ord, "count");
     lineChart("aov-trend", aov.filter(function (x) { return x.value !== null; }), "money");
 
-    var bySt = sumBy(rows, function (i) { return D.states[d.st[i]]; });
+    var bySt = sumBy(d, rows, function (i) { return D.states[d.st[i]]; }, ["rev"]);
     barChart("revenue-by-state", Object.keys(bySt).map(function (k) { return { key: k, label: k, value: bySt[k].rev }; })
       .sort(function (a, b) { return b.value - a.value || (a.key < b.key ? -1 : 1); }), "money");
 
-    var byCat = sumBy(rows, function (i) { return D.categories[d.cat[i]]; });
+    var byCat = sumBy(d, rows, function (i) { return D.categories[d.cat[i]]; }, ["rev"]);
     barChart("category-revenue", Object.keys(byCat).map(function (k) { return { key: k, label: k.replace(/_/g, " "), value: byCat[k].rev }; })
       .sort(function (a, b) { return b.value - a.value || (a.key < b.key ? -1 : 1); }).slice(0, 12), "money");
 
