@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 
 import pytest
@@ -43,9 +43,20 @@ def test_page_from_a_real_warehouse_shows_the_marts(warehouse, tmp_path):
         pytest.skip("Chromium not installed")
     page = build_dashboard(warehouse, tmp_path / "index.html")
     with open_warehouse(warehouse) as wh:
-        rev, orders, freight = wh.query(
-            "select sum(revenue), sum(orders), sum(freight_value) from analytics.mart_daily_sales"
+        rev, freight, summed = wh.query(
+            "select sum(revenue), sum(freight_value), sum(orders) from analytics.mart_daily_sales"
         )[0]
+        # the sales definition straight from the facts: not canceled/unavailable, at least one item
+        orders, aov_rev = wh.query(
+            "select count(distinct o.order_id), sum(o.items_value) from analytics.fct_orders o "
+            "where o.order_status not in ('canceled', 'unavailable') "
+            "and exists (select 1 from analytics.fct_order_items i where i.order_id = o.order_id)"
+        )[0]
+        sp_orders = wh.query(
+            "select count(distinct o.order_id) from analytics.fct_orders o "
+            "join analytics.dim_customer c on c.customer_sk = o.customer_sk "
+            "where o.is_revenue and o.item_count > 0 and c.customer_state = 'SP'"
+        )[0][0]
         by_state = dict(wh.query("select customer_state, sum(revenue) from analytics.mart_daily_sales group by 1"))
         customers, ltv = wh.query("select count(*), sum(lifetime_value) from analytics.customer_360")[0]
         top = [
@@ -53,13 +64,18 @@ def test_page_from_a_real_warehouse_shows_the_marts(warehouse, tmp_path):
         ]
         quarantined = wh.query("select count(*) from meta.quarantine")[0][0]
         files_loaded = wh.query("select count(*) from meta.load_ledger where status = 'loaded'")[0][0]
-    assert orders > 0 and rev > 0
+    assert orders > 0 and rev > 0 and aov_rev == rev and sp_orders > 0
     with Browser() as b:
         b.viewport(1280, 900)
         b.open(page.as_uri(), READY)
         b.pump(0.3)
         b.screenshot(ARTIFACTS / "dashboard-simulated-warehouse.png")
         assert b.console_errors == [] and b.blocked_requests == []
+        sp = b.evaluate(
+            "(() => { const e = document.getElementById('f-state'); e.value = 'SP'; e.dispatchEvent(new Event('change'));"
+            " const v = +document.querySelector('[data-kpi=orders]').dataset.value;"
+            " e.value = ''; e.dispatchEvent(new Event('change')); return v; })()"
+        )
         seen = b.evaluate(
             """(() => ({
               kpi: Object.fromEntries([...document.querySelectorAll('[data-kpi]')].map(e => [e.dataset.kpi, e.dataset.value])),
@@ -74,6 +90,10 @@ def test_page_from_a_real_warehouse_shows_the_marts(warehouse, tmp_path):
     assert seen["empty"] == []
     assert int(seen["kpi"]["revenue"]) == _cents(rev) and seen["revText"] == format_brl(rev)
     assert int(seen["kpi"]["orders"]) == orders and int(seen["kpi"]["freight"]) == _cents(freight)
+    aov = (Decimal(_cents(rev)) / orders).quantize(Decimal(1), rounding=ROUND_HALF_UP)
+    assert int(seen["kpi"]["aov"]) == aov and sp == sp_orders
+    # the generated data has orders spanning categories: adding mart_daily_sales up would overcount
+    assert summed > orders
     assert seen["states"] == {s: _cents(v) for s, v in by_state.items()}
     assert int(seen["kpi"]["customers"]) == customers and int(seen["kpi"]["customer-ltv"]) == _cents(ltv)
     assert seen["top"] == top
