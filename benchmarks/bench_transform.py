@@ -8,7 +8,22 @@ benchmarks/_work/transform/lake (reused when present) and loaded by the loader.
 2. load day DAYS + 1, `dbt build` (incremental facts re-read only the touched keys): the one-day run.
 Both also reported without tests (models + seeds only) when --models-only is given.
 
+--reuse-history skips the history load (about 50 minutes at 1M orders): the first run with it
+keeps a copy of the warehouse right after the history load
+(benchmarks/_work/transform/history_<orders>_<days>.duckdb) and later runs copy that file instead of
+loading again; step 2 then loads day DAYS + 1 through the loader as usual and checks that the load
+took exactly that day's lake files (and, when recorded, exactly the rows the history copy lacks).
+
+--history-from DB derives that copy from a warehouse that already holds all DAYS + 1 days (the
+last benchmark's warehouse/bench.duckdb) without touching DB: it copies DB, deletes the rows of
+day DAYS + 1 (ingest date START + DAYS, i.e. 2018-01-01 by default) from every raw.* table
+(`_ingest_date`), from meta.load_ledger (`ingest_date`) and from meta.quarantine (by source file),
+drops the staging/intermediate/analytics schemas dbt built, and records the deleted row counts
+per table next to the copy (history_<orders>_<days>.json), which the next --reuse-history run
+compares with what the loader loads for that day.
+
 Usage:  .venv/bin/python benchmarks/bench_transform.py [--orders-per-day 2740] [--days 365] [--models-only]
+                                                       [--reuse-history] [--history-from DB]
 Results: benchmarks/_work/transform/results.json (and printed).
 """
 
@@ -43,12 +58,107 @@ def generate(days: int, orders_per_day: int) -> Path:
     return lake_dir
 
 
+RAW_TABLES = (
+    "customers",
+    "sellers",
+    "products",
+    "product_category_translation",
+    "geolocation",
+    "orders",
+    "order_items",
+    "order_payments",
+    "order_reviews",
+    "web_events",
+)
+DBT_SCHEMAS = ("staging", "intermediate", "analytics")
+
+
+def history_paths(days: int, orders_per_day: int) -> tuple[Path, Path]:
+    stem = WORK / f"history_{orders_per_day}_{days}"
+    return stem.with_suffix(".duckdb"), stem.with_suffix(".json")
+
+
+def derive_history(source: Path, days: int, orders_per_day: int) -> Path:
+    """history.duckdb from a warehouse holding DAYS + 1 days: a copy without the last day (see the docstring)."""
+    import duckdb
+
+    db, record = history_paths(days, orders_per_day)
+    last_day = START + timedelta(days=days)
+    tmp = db.with_suffix(".tmp")
+    print(f"copying {source} -> {tmp}", flush=True)
+    shutil.copyfile(source, tmp)
+    con = duckdb.connect(str(tmp))
+    try:
+        removed: dict[str, int] = {}
+        con.execute("begin")
+        files = [
+            r[0] for r in con.execute("select path from meta.load_ledger where ingest_date = ?", [last_day]).fetchall()
+        ]
+        if not files:
+            raise SystemExit(f"{source}: meta.load_ledger has no file of {last_day}; nothing to remove")
+        for t in RAW_TABLES:
+            removed[t] = con.execute(f"delete from raw.{t} where _ingest_date = ?", [last_day]).fetchone()[0]
+        removed["meta.load_ledger"] = con.execute(
+            "delete from meta.load_ledger where ingest_date = ?", [last_day]
+        ).fetchone()[0]
+        removed["meta.quarantine"] = con.execute(
+            "delete from meta.quarantine where source_file in (select unnest(?))", [files]
+        ).fetchone()[0]
+        for schema in DBT_SCHEMAS:
+            con.execute(f"drop schema if exists {schema} cascade")
+        con.execute("commit")
+        con.execute("checkpoint")
+        left = con.execute("select max(ingest_date) from meta.load_ledger").fetchone()[0]
+        newest_raw = max(
+            con.execute(f"select max(_ingest_date) from raw.{t}").fetchone()[0] or START for t in RAW_TABLES
+        )
+    finally:
+        con.close()
+    assert left < last_day and newest_raw < last_day, (left, newest_raw)
+    tmp.rename(db)
+    record.write_text(
+        json.dumps(
+            {"source": str(source), "day": last_day.isoformat(), "files": len(files), "removed_rows": removed}, indent=2
+        )
+    )
+    print(f"{db}: removed {removed} ({len(files)} files of {last_day})", flush=True)
+    return db
+
+
+def check_day_load(result, day: date, lake: Path, record: Path) -> None:
+    """The one-day load after a reused history took exactly that day's files (and rows)."""
+    from shopdw.lake.layout import RAW_PREFIX
+    from shopdw.lake.store import open_lake
+
+    want = sorted(f.path for f in open_lake(str(lake)).list(RAW_PREFIX) if f"ingest_date={day.isoformat()}/" in f.path)
+    got = sorted(f.path for f in result.files)
+    assert got == want and all(f.status == "loaded" for f in result.files), (
+        f"the day-{day} load after the history copy took {got}, expected exactly {want}, all loaded"
+    )
+    if record.exists():
+        removed = json.loads(record.read_text())["removed_rows"]
+        loaded = {e: v["rows_loaded"] for e, v in result.rows_by_entity.items()}
+        expect = {t: n for t, n in removed.items() if t in RAW_TABLES and n}
+        assert loaded == expect, f"day {day}: loaded {loaded}, the history copy lacks {expect}"
+    print(f"day {day}: loaded exactly its {len(got)} lake files", flush=True)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--orders-per-day", type=int, default=2740)
     ap.add_argument("--days", type=int, default=365, help="days of history before the incremental day")
     ap.add_argument("--models-only", action="store_true", help="dbt build of models and seeds only (no tests)")
+    ap.add_argument(
+        "--reuse-history", action="store_true", help="copy the saved post-history warehouse instead of loading"
+    )
+    ap.add_argument(
+        "--history-from", type=Path, help="derive the saved post-history warehouse from this DAYS+1 warehouse"
+    )
     args = ap.parse_args()
+    if args.history_from:
+        derive_history(args.history_from.resolve(), args.days, args.orders_per_day)
+        if not args.reuse_history:
+            return
 
     from shopdw.config import Settings
     from shopdw.load import load
@@ -56,14 +166,23 @@ def main() -> None:
     from shopdw.warehouse import open_warehouse
 
     lake = generate(args.days + 1, args.orders_per_day)
-    wh_dir = WORK / "warehouse"
+    wh_dir = WORK / f"warehouse_{args.orders_per_day}_{args.days}"  # one per scale: a small run keeps the 1M one
     shutil.rmtree(wh_dir, ignore_errors=True)
     settings = Settings(lake=str(lake), duckdb_path=str(wh_dir / "bench.duckdb"), dbt_threads=2)
     select = ["resource_type:model", "resource_type:seed"] if args.models_only else None
     last_history_day = START + timedelta(days=args.days - 1)
 
+    history_db, history_record = history_paths(args.days, args.orders_per_day)
     t = time.perf_counter()
-    load(settings, progress=True, until=last_history_day)
+    if args.reuse_history and history_db.exists():
+        wh_dir.mkdir(parents=True)
+        shutil.copyfile(history_db, wh_dir / "bench.duckdb")
+        history_reused = True
+    else:
+        load(settings, progress=True, until=last_history_day)
+        history_reused = False
+        if args.reuse_history:
+            shutil.copyfile(wh_dir / "bench.duckdb", history_db)
     load_history_s = time.perf_counter() - t
     with open_warehouse(settings) as wh:
         orders = wh.query("select count(distinct order_id) from raw.orders")[0][0]
@@ -72,8 +191,10 @@ def main() -> None:
     assert full.ok, [(n.name, n.message) for n in full.failed]
 
     t = time.perf_counter()
-    load(settings, progress=True, until=last_history_day + timedelta(days=1))
+    day_result = load(settings, progress=True, until=last_history_day + timedelta(days=1))
     load_day_s = time.perf_counter() - t
+    if history_reused:
+        check_day_load(day_result, last_history_day + timedelta(days=1), lake, history_record)
     inc = transform(settings, select=select, progress=True)
     assert inc.ok, [(n.name, n.message) for n in inc.failed]
     with open_warehouse(settings) as wh:
@@ -95,6 +216,7 @@ def main() -> None:
         "orders_in_history": orders,
         "orders_after_incremental_day": orders_after,
         "models_only": args.models_only,
+        "history_reused": history_reused,
         "load_history_s": round(load_history_s, 1),
         "load_one_day_s": round(load_day_s, 1),
         "full_build_s": round(full.seconds, 1),

@@ -21,7 +21,7 @@ import threading
 import time
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any, Iterator, Sequence
@@ -34,8 +34,14 @@ from shopdw.errors import ConfigError, DataError, ShopdwError, TransientError
 PROJECT_DIR = Path(__file__).resolve().parent / "dbt"
 PROFILE = "shopdw"
 PASSWORD_ENV = "SHOPDW_DBT_PASSWORD"  # read by env_var() in the generated profile
-LOOKBACK_DAYS = 3
+LOOKBACK_MINUTES = 60  # dbt var lookback_minutes: see macros/incremental.sql
 ANALYTICS_SCHEMA = "analytics"
+# The incremental models: (schema, table). Each holds _loaded_at, its watermark.
+INCREMENTAL_MODELS = (
+    ("intermediate", "int_customer_versions"), ("intermediate", "int_product_versions"),
+    ("intermediate", "int_seller_versions"), ("analytics", "fct_orders"), ("analytics", "fct_order_items"),
+    ("analytics", "fct_payments"), ("analytics", "fct_reviews"), ("analytics", "fct_web_events"),
+)  # fmt: skip
 
 _LOCK = threading.Lock()  # dbtRunner is not re-entrant: one invocation at a time per process
 
@@ -200,18 +206,24 @@ def profile_for(settings: Settings) -> tuple[dict[str, Any], str | None]:
     return {PROFILE: {"target": settings.target, "outputs": {settings.target: output}}}, password
 
 
-def _vars(settings: Settings) -> dict[str, Any]:
+def _vars(settings: Settings, incremental_since: dict[str, datetime] | None = None) -> dict[str, Any]:
     prefix = settings.redshift_schema_prefix if settings.target == "redshift" else ""
     if prefix and not prefix.replace("_", "").isalnum():
         raise ConfigError(
             f"redshift_schema_prefix {prefix!r} (SHOPDW_REDSHIFT_SCHEMA_PREFIX) may hold only letters, digits and '_'"
         )
-    return {"lookback_days": LOOKBACK_DAYS, "schema_prefix": prefix}
+    since = {m: ts.strftime("%Y-%m-%d %H:%M:%S") for m, ts in (incremental_since or {}).items()}
+    return {"lookback_minutes": LOOKBACK_MINUTES, "schema_prefix": prefix, "dbt_incremental_since": since}
 
 
 @contextmanager
-def _dbt_env(settings: Settings) -> Iterator[tuple[Path, list[str]]]:
-    """A temp dir with profiles.yml (and dbt's target/ and logs/); yields it and the common flags."""
+def _dbt_env(
+    settings: Settings, incremental_since: dict[str, datetime] | None = None
+) -> Iterator[tuple[Path, list[str]]]:
+    """A temp dir with profiles.yml (and dbt's target/ and logs/); yields it and the common flags.
+
+    incremental_since (an incremental build's watermark per incremental model) restricts their
+    data tests to the rows loaded since, and turns the staging tests off."""
     profile, password = profile_for(settings)
     with tempfile.TemporaryDirectory(prefix="shopdw-dbt-") as tmp:
         tmpdir = Path(tmp)
@@ -221,7 +233,7 @@ def _dbt_env(settings: Settings) -> Iterator[tuple[Path, list[str]]]:
             "--profiles-dir", str(tmpdir),
             "--target-path", str(tmpdir / "target"),
             "--log-path", str(tmpdir / "logs"),
-            "--vars", json.dumps(_vars(settings)),
+            "--vars", json.dumps(_vars(settings, incremental_since)),
         ]  # fmt: skip
         old = os.environ.get(PASSWORD_ENV)
         os.environ[PASSWORD_ENV] = password or ""
@@ -293,6 +305,12 @@ def transform(
 
     A failing test does not raise: check `.ok` / `.failed`. A dbt error that stops the run
     (no connection, missing raw tables, broken SQL) raises a ShopdwError subclass.
+
+    Without full_refresh, when every incremental model already holds rows, the build is
+    incremental: those models re-derive only the keys loaded since their watermark, their data
+    tests check only the rows loaded since that watermark, and the staging tests (which
+    rank every raw version) do not run. A full refresh, or a build where any incremental model
+    is missing or empty, tests every row.
     """
     if isinstance(select, str):
         select = select.split()
@@ -303,9 +321,11 @@ def transform(
     if select_list:
         args += ["--select", *select_list]
     start = time.perf_counter()
-    with _progress(progress, f"dbt build on {settings.target}"), _dbt_env(settings) as (tmpdir, flags):
+    with _progress(progress, f"dbt build on {settings.target}"):
         _ensure_raw_schema(settings)
-        res = _invoke(args + flags)
+        since = None if full_refresh else incremental_since(settings)
+        with _dbt_env(settings, since) as (tmpdir, flags):
+            res = _invoke(args + flags)
     seconds = time.perf_counter() - start
     result = TransformResult(settings.target, "build", full_refresh, select_list or None, seconds)
     if res.result is not None and hasattr(res.result, "results"):
@@ -315,6 +335,41 @@ def transform(
     if not res.success and not result.nodes:
         raise ConfigError(f"dbt build failed on target {settings.target} before running any node")
     return result
+
+
+def incremental_since(settings: Settings) -> dict[str, datetime] | None:
+    """Each incremental model's watermark, {model: its newest _loaded_at minus LOOKBACK_MINUTES}
+    (what its incremental run re-reads, see macros/incremental.sql). None when any of them does
+    not exist or is empty: that build is a full one for it, and every row is tested.
+
+    A table left by a version of the project in which the model was not incremental (no
+    _loaded_at column) is dropped: it is derived from raw and the build recreates it in full."""
+    from shopdw.warehouse import open_warehouse
+
+    ph = "?" if settings.target == "duckdb" else "%s"
+    prefix = _vars(settings)["schema_prefix"]
+    newest: dict[str, datetime | None] = {}
+    with open_warehouse(settings) as wh:
+        for schema, table in INCREMENTAL_MODELS:
+            cols = {
+                r[0]
+                for r in wh.query(
+                    f"select column_name from information_schema.columns where table_schema = {ph} and table_name = {ph}",
+                    (prefix + schema, table),
+                )
+            }
+            if not cols:
+                newest[table] = None
+                continue
+            relation = f'{_schema(settings, schema)}."{table}"'
+            if "_loaded_at" not in cols:
+                wh.execute(f"drop table {relation}")
+                newest[table] = None
+                continue
+            newest[table] = wh.query(f"select max(_loaded_at) from {relation}")[0][0]  # noqa: S608
+    if any(n is None for n in newest.values()):
+        return None
+    return {m: n - timedelta(minutes=LOOKBACK_MINUTES) for m, n in newest.items() if n is not None}
 
 
 def _ensure_raw_schema(settings: Settings) -> None:

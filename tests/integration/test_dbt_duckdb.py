@@ -1,20 +1,22 @@
 """The dbt project on DuckDB, on a small history with changes, late arrivals and duplicates.
 
 Two warehouses get the same raw history: one batch by batch with an incremental dbt run in
-between (the last one a full `dbt build` with every test), the other all at once with a full
-refresh. Four dbt invocations in all, shared by every test in the module.
+between (the last one a `dbt build` with tests: incremental, so the incremental models' tests
+check the rows loaded since their watermark and the staging tests are off), the other all at
+once with a full refresh. Four dbt invocations in all, shared by every test in the module.
 """
 
 from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 
 from rawseed import append_batch, dedup_raw_totals, query, shop_history, sorted_rows, tables_in
 from shopdw.config import Settings
-from shopdw.transform import scv, transform
+from shopdw.transform import PROJECT_DIR, incremental_since, scv, transform
 
 MODELS_ONLY = ["resource_type:model", "resource_type:seed"]
 HISTORY = shop_history()
@@ -58,7 +60,8 @@ def built(tmp_path_factory):
     out["status_after_run2"] = _order(inc, status_order)
     for b in HISTORY[5:]:
         append_batch(inc, b)
-    out["run3"] = transform(inc)  # incremental, every test and unit test
+    out["since_run3"] = incremental_since(inc)
+    out["run3"] = transform(inc)  # incremental, with tests and unit tests
 
     for b in HISTORY:
         append_batch(full, b)
@@ -66,15 +69,17 @@ def built(tmp_path_factory):
     return out
 
 
-def test_every_run_succeeds_and_the_last_one_ran_all_tests(built):
+def test_every_run_succeeds_and_the_last_one_ran_its_tests(built):
     for key in ("run1", "run2", "run3", "full_run"):
         r = built[key]
         assert r.ok, f"{key}: " + "; ".join(f"{n.name}: {n.message}" for n in r.failed)
     counts = {}
     for n in built["run3"].nodes:
         counts[n.resource_type] = counts.get(n.resource_type, 0) + 1
-    assert counts["model"] == 31 and counts["seed"] == 1
-    assert counts["test"] > 150 and counts["unit_test"] >= 6
+    assert counts["model"] == len(list(Path(PROJECT_DIR, "models").rglob("*.sql"))) and counts["seed"] == 1
+    # incremental: every test but the staging ones (they rank all of raw; see dbt_project.yml)
+    assert counts["test"] > 130 and counts["unit_test"] >= 6
+    assert not [n.name for n in built["run3"].nodes if n.resource_type == "test" and "stg_shop__" in n.name]
     assert all(n.status == "pass" for n in built["run3"].nodes if n.resource_type in ("test", "unit_test"))
     # tests name the model they check (the quality gate files them under it)
     assert built["run3"].node("unique_fct_orders_order_id").model == "fct_orders"
@@ -212,3 +217,24 @@ def test_dim_date_and_geography(built):
     # 'SAO PAULO' and 'são paulo' are one city; one row per prefix
     assert geo[0] == ("01001", "sao paulo", "SP", "Sudeste")
     assert len({g[0] for g in geo}) == len(geo) == 6
+
+
+def test_incremental_tests_check_only_rows_loaded_since_the_watermark(built):
+    """An incremental run's tests of an incremental model skip the rows loaded before its
+    watermark; a full refresh tests every row (here the same test, on a row broken on purpose)."""
+    s, since = built["inc"], built["since_run3"]["fct_orders"]
+    # run 2 held batches up to 2018-03-05 (stamped 23:30): its newest row minus the lookback
+    assert since == datetime(2018, 3, 5, 22, 30)
+    old = query(s, "select order_id from analytics.fct_orders where _loaded_at <= %s order by 1 limit 1", (since,))
+    assert old
+    query(s, "update analytics.fct_orders set order_status = 'lost_in_transit' where order_id = %s", (old[0][0],))
+    test = "accepted_values_fct_orders_order_status__created__approved__invoiced__processing__shipped__delivered__canceled__unavailable"
+    try:
+        incremental = transform(s, select=[test])
+        full = transform(s, select=[test], full_refresh=True)
+    finally:  # leave the shared warehouse as the other tests expect it
+        query(s, "update analytics.fct_orders set order_status = %s where order_id = %s",
+              (query(s, "select order_status from staging.stg_shop__orders where order_id = %s", (old[0][0],))[0][0],
+               old[0][0]))  # fmt: skip
+    assert [(n.name, n.status) for n in incremental.nodes] == [(test, "pass")]
+    assert [(n.name, n.status, n.failures) for n in full.nodes] == [(test, "fail", 1)]

@@ -10,6 +10,7 @@ the real dbt renderer produces the SQL dbt would send to Redshift.
 from __future__ import annotations
 
 import glob
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -17,7 +18,7 @@ import sqlglot
 from sqlglot.errors import ParseError
 
 from shopdw.config import Secret, Settings
-from shopdw.transform import _dbt_env, _invoke, parse_project
+from shopdw.transform import INCREMENTAL_MODELS, PROJECT_DIR, _dbt_env, _invoke, parse_project
 
 REDSHIFT = Settings(target="redshift", redshift_host="example.invalid", redshift_user="shopdw",
                     redshift_password=Secret("not-a-real-password"))  # fmt: skip
@@ -34,8 +35,10 @@ def _compile(monkeypatch, incremental: bool) -> tuple[dict[str, str], dict[str, 
 
     monkeypatch.setattr(RedshiftAdapter, "get_relation", get_relation)
     monkeypatch.setattr(RedshiftAdapter, "list_relations_without_caching", lambda self, schema_relation: [])
-    select = "path:models/marts/facts" if incremental else "resource_type:model"
-    with _dbt_env(REDSHIFT) as (tmp, flags):
+    select = "config.materialized:incremental" if incremental else "resource_type:model"
+    # an incremental run's watermarks: the incremental models' tests check only newer rows
+    since = {m: datetime(2026, 1, 2, 3, 4, 5) for _, m in INCREMENTAL_MODELS} if incremental else None
+    with _dbt_env(REDSHIFT, since) as (tmp, flags):
         res = _invoke(["compile", "--no-populate-cache", "--select", select, *flags])
         assert res.success, res.exception
         files = glob.glob(str(tmp / "target" / "compiled" / "shopdw" / "models" / "**" / "*.sql"), recursive=True)
@@ -71,7 +74,7 @@ def test_schema_prefix_applies_to_redshift_only():
 @pytest.mark.parametrize("incremental", [False, True], ids=["first-build", "incremental"])
 def test_every_model_renders_sql_that_parses_with_a_redshift_grammar(monkeypatch, incremental):
     compiled, tests = _compile(monkeypatch, incremental)
-    expected = 31 if not incremental else 5
+    expected = len(list(Path(PROJECT_DIR, "models").rglob("*.sql"))) if not incremental else len(INCREMENTAL_MODELS)
     assert len(compiled) == expected, sorted(compiled)
     assert len(tests) > (150 if not incremental else 40)
     failures = {}
@@ -85,6 +88,8 @@ def test_every_model_renders_sql_that_parses_with_a_redshift_grammar(monkeypatch
     if incremental:
         # the incremental branch really rendered: facts read only the touched keys
         assert "_loaded_at >" in compiled["fct_orders"] and "dateadd(" in compiled["fct_orders"].lower()
+        assert "_loaded_at >" in compiled["int_customer_versions"]
+        assert "_loaded_at > cast('2026-01-02 03:04:05' as timestamp)" in tests["unique_fct_orders_order_id"]
     else:
         assert "_loaded_at >" not in compiled["fct_orders"]
         assert "date_part(dow" in compiled["dim_date"]  # the redshift__ dispatch, not the default

@@ -1,29 +1,116 @@
-{#- The oldest _loaded_at an incremental run re-reads: the newest one this model holds minus
-    `lookback_days` (the beginning of time when the model is empty). -#}
+{#- The incremental watermark of a model: the newest raw _loaded_at it holds minus
+    `lookback_minutes` (the beginning of time when the model is empty). The loader stamps every
+    row of a load run with the run's start time, taken before it waits (at most its lock
+    timeout, 10 minutes by default) for the warehouse's run lock, so a run committed after a
+    build can carry a stamp somewhat older than the newest one that build saw; the lookback
+    re-reads those. It is minutes, not days: every key loaded inside it is re-derived. -#}
 {% macro incremental_since() -%}
     (
         select coalesce(
-            {{ dbt.dateadd('day', -1 * var('lookback_days', 3) | int, 'max(_loaded_at)') }},
+            {{ dbt.dateadd('minute', -1 * var('lookback_minutes', 60) | int, 'max(_loaded_at)') }},
             cast('1900-01-01 00:00:00' as {{ dbt.type_timestamp() }})
         )
         from {{ this }}
     )
 {%- endmacro %}
 
-{#- Order ids whose fact rows an incremental run must rewrite: every order that has a raw row
-    (of the given entities) loaded since `incremental_since()`. Dimension changes count too:
-    a late customer/product/seller version can change which version an order joins. -#}
+{#- Keys of a raw table with a row loaded since the model's watermark. Sargable on raw:
+    a scan of _loaded_at, no ranking of versions. -#}
+{% macro loaded_keys(entity, key) -%}
+    select {{ key }} from {{ source('raw', entity) }} where _loaded_at > {{ shopdw.incremental_since() }}
+{%- endmacro %}
+
+{#- Order ids with a raw row (of the given order entities) loaded since the model's watermark. -#}
 {% macro touched_order_ids(entities) -%}
     {%- set parts = [] -%}
     {%- for e in entities -%}
-        {%- if e in ('orders', 'order_items', 'order_payments', 'order_reviews') -%}
-            {%- do parts.append("select order_id from " ~ source('raw', e) ~ " where _loaded_at > " ~ shopdw.incremental_since()) -%}
-        {%- elif e == 'customers' -%}
-            {%- do parts.append("select o.order_id from " ~ source('raw', 'orders') ~ " as o inner join " ~ source('raw', 'customers') ~ " as c on c.customer_id = o.customer_id where c._loaded_at > " ~ shopdw.incremental_since()) -%}
-        {%- elif e in ('products', 'sellers') -%}
-            {%- set k = 'product_id' if e == 'products' else 'seller_id' -%}
-            {%- do parts.append("select i.order_id from " ~ source('raw', 'order_items') ~ " as i inner join " ~ source('raw', e) ~ " as d on d." ~ k ~ " = i." ~ k ~ " where d._loaded_at > " ~ shopdw.incremental_since()) -%}
+        {%- if e not in ('orders', 'order_items', 'order_payments', 'order_reviews') -%}
+            {{ exceptions.raise_compiler_error("touched_order_ids: " ~ e ~ " is not an order entity") }}
         {%- endif -%}
+        {%- do parts.append(shopdw.loaded_keys(e, 'order_id')) -%}
     {%- endfor -%}
     {{ parts | join('\n    union\n    ') }}
+{%- endmacro %}
+
+{#- a and b differ, nulls included (portable: no IS DISTINCT FROM on Redshift). -#}
+{% macro differs(a, b) -%}
+    ({{ a }} <> {{ b }} or ({{ a }} is null and {{ b }} is not null) or ({{ a }} is not null and {{ b }} is null))
+{%- endmacro %}
+
+{#- Orders of this fact whose dimension join changed: a new customer/product/seller version
+    (or a new category translation) can change which version an order joins, or the attributes
+    copied from it. Only the dimension keys loaded since the watermark are looked at, and only
+    orders whose stored row no longer matches the version valid at purchase are returned, so a
+    re-emitted but unchanged dimension row rewrites nothing. (Orders whose own rows changed are
+    in touched_order_ids; their stored row is not needed here.)
+    dims: any of 'customer', 'product', 'seller'; the fact holds purchased_at, the dimension's
+    business key, its surrogate key and the copied attributes named below. -#}
+{% macro orders_with_changed_dimensions(dims) -%}
+    {%- set parts = [] -%}
+    {%- if 'customer' in dims -%}
+        {%- do parts.append(
+            "select f.order_id from " ~ this ~ " as f"
+            ~ " left join " ~ ref('dim_customer') ~ " as d on d.customer_id = f.customer_id and " ~ shopdw.valid_at('d', 'f.purchased_at')
+            ~ " where f.customer_id in (" ~ shopdw.loaded_keys('customers', 'customer_id') ~ ")"
+            ~ " and (" ~ shopdw.differs('f.customer_sk', 'd.customer_sk') ~ " or " ~ shopdw.differs('f.customer_unique_id', 'd.customer_unique_id') ~ ")"
+        ) -%}
+    {%- endif -%}
+    {%- if 'product' in dims -%}
+        {%- set product_join = "select f.order_id from " ~ this ~ " as f"
+            ~ " left join " ~ ref('dim_product') ~ " as d on d.product_id = f.product_id and " ~ shopdw.valid_at('d', 'f.purchased_at') -%}
+        {%- set product_changed = "(" ~ shopdw.differs('f.product_sk', 'd.product_sk') ~ " or " ~ shopdw.differs('f.product_category', 'd.product_category') ~ ")" -%}
+        {%- do parts.append(product_join ~ " where f.product_id in (" ~ shopdw.loaded_keys('products', 'product_id') ~ ") and " ~ product_changed) -%}
+        {#- a new translation can rename the category of any product -#}
+        {%- do parts.append(product_join ~ " where exists (" ~ shopdw.loaded_keys('product_category_translation', 'product_category_name') ~ ") and " ~ product_changed) -%}
+    {%- endif -%}
+    {%- if 'seller' in dims -%}
+        {%- do parts.append(
+            "select f.order_id from " ~ this ~ " as f"
+            ~ " left join " ~ ref('dim_seller') ~ " as d on d.seller_id = f.seller_id and " ~ shopdw.valid_at('d', 'f.purchased_at')
+            ~ " where f.seller_id in (" ~ shopdw.loaded_keys('sellers', 'seller_id') ~ ")"
+            ~ " and " ~ shopdw.differs('f.seller_sk', 'd.seller_sk')
+        ) -%}
+    {%- endif -%}
+    {{ parts | join('\n    union\n    ') }}
+{%- endmacro %}
+
+{#- Restriction of the data tests on an incremental run (dbt calls this for the model a generic
+    test checks). When `shopdw transform` runs incrementally it sets the var
+    dbt_incremental_since to each incremental model's watermark before the run ({model: 'YYYY-MM-DD
+    HH:MM:SS'}); a test of an incremental model that has a _loaded_at column then checks only
+    the rows loaded since that watermark, i.e. the rows this run (re)wrote from new raw rows
+    (rows rewritten only because a dimension version changed keep an older _loaded_at and are
+    not re-tested). A full build or --full-refresh leaves the var empty: every row is tested.
+    An explicit `where` config still applies. -#}
+{% macro get_where_subquery(relation) -%}
+    {%- set where = config.get('where', '') -%}
+    {%- set since = var('dbt_incremental_since', {}) or {} -%}
+    {%- set restricted = [] -%}
+    {%- if since and execute -%}
+        {%- for node in graph.nodes.values() -%}
+            {%- if node.resource_type == 'model' and node.config.materialized == 'incremental'
+                  and '_loaded_at' in node.columns
+                  and (node.alias or node.name) | lower == relation.identifier | lower
+                  and node.schema | lower == relation.schema | lower
+                  and since.get(node.name) -%}
+                {%- do restricted.append("_loaded_at > cast('" ~ shopdw.checked_timestamp(since[node.name]) ~ "' as " ~ dbt.type_timestamp() ~ ")") -%}
+            {%- endif -%}
+        {%- endfor -%}
+    {%- endif -%}
+    {%- if where -%}
+        {%- do restricted.append("(" ~ where ~ ")") -%}
+    {%- endif -%}
+    {%- if restricted -%}
+        {%- do return("(select * from " ~ relation ~ " where " ~ (restricted | join(" and ")) ~ ") dbt_subquery") -%}
+    {%- else -%}
+        {%- do return(relation) -%}
+    {%- endif -%}
+{%- endmacro %}
+
+{#- A 'YYYY-MM-DD HH:MM:SS' timestamp var, checked before it reaches SQL. -#}
+{% macro checked_timestamp(value) -%}
+    {%- if not modules.re.fullmatch('[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2}', value | string) -%}
+        {{ exceptions.raise_compiler_error("var dbt_incremental_since must map models to 'YYYY-MM-DD HH:MM:SS', got " ~ value) }}
+    {%- endif -%}
+    {{- value -}}
 {%- endmacro %}

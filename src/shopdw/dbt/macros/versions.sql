@@ -31,11 +31,14 @@
 {%- endmacro %}
 
 {#- SCD Type 2 history of one business key, rebuilt from every version in raw (so a rebuild
-    reproduces history exactly and a late change lands where it belongs in time):
+    reproduces history exactly and a late change lands where it belongs in time; an incremental
+    run passes only the touched keys' rows, every version of each):
     - versions are ordered by their change timestamp (see change_ts);
     - of several versions with the same timestamp the last one (batch/file order) wins;
     - consecutive versions with identical attributes collapse into the first;
-    - valid_to is the next version's valid_from ('9999-12-31' for the current one). -#}
+    - valid_to is the next version's valid_from ('9999-12-31' for the current one);
+    - _loaded_at is the newest _loaded_at among the key's raw rows (all its versions carry it:
+      the incremental watermark, and what an incremental run's tests look at). -#}
 {% macro scd2_versions(relation, key, attrs, change_col) -%}
     with source_rows as (
         select
@@ -46,7 +49,7 @@
             _ingest_date,
             _batch_id,
             _source_file,
-            _loaded_at,
+            max(_loaded_at) over (partition by {{ key }}) as key_loaded_at,
             {{ shopdw.row_hash(attrs) }} as attr_hash
         from {{ relation }}
         where {{ key }} is not null
@@ -90,7 +93,8 @@
             ) as valid_to,
             case when lead(changed_at) over (partition by business_key order by changed_at) is null
                 then true else false end as is_current,
-            cast(row_number() over (partition by business_key order by changed_at) as integer) as version_number
+            cast(row_number() over (partition by business_key order by changed_at) as integer) as version_number,
+            key_loaded_at as _loaded_at
         from changes
     )
 

@@ -1,4 +1,7 @@
 {#- SCD2 history of each customer account (customer_id), from every version in raw. -#}
+{{ config(materialized='incremental', unique_key='customer_id', incremental_strategy='delete+insert',
+          on_schema_change='fail') }}
+
 with source_rows as (
     select
         customer_id,
@@ -12,6 +15,10 @@ with source_rows as (
         _source_file,
         _loaded_at
     from {{ source('raw', 'customers') }}
+    {% if is_incremental() %}
+    {#- every raw version of the keys loaded since the watermark: their whole history is re-derived -#}
+    where customer_id in ({{ shopdw.loaded_keys('customers', 'customer_id') }})
+    {% endif %}
 ),
 
 versions as (

@@ -1,4 +1,7 @@
 {#- SCD2 history of each product (category, list price, sizes), from every version in raw. -#}
+{{ config(materialized='incremental', unique_key='product_id', incremental_strategy='delete+insert',
+          on_schema_change='fail') }}
+
 with source_rows as (
     select
         product_id,
@@ -17,6 +20,10 @@ with source_rows as (
         _source_file,
         _loaded_at
     from {{ source('raw', 'products') }}
+    {% if is_incremental() %}
+    {#- every raw version of the keys loaded since the watermark: their whole history is re-derived -#}
+    where product_id in ({{ shopdw.loaded_keys('products', 'product_id') }})
+    {% endif %}
 ),
 
 versions as (

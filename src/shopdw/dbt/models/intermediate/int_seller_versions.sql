@@ -1,4 +1,7 @@
 {#- SCD2 history of each seller, from every version in raw. -#}
+{{ config(materialized='incremental', unique_key='seller_id', incremental_strategy='delete+insert',
+          on_schema_change='fail') }}
+
 with source_rows as (
     select
         seller_id,
@@ -11,6 +14,10 @@ with source_rows as (
         _source_file,
         _loaded_at
     from {{ source('raw', 'sellers') }}
+    {% if is_incremental() %}
+    {#- every raw version of the keys loaded since the watermark: their whole history is re-derived -#}
+    where seller_id in ({{ shopdw.loaded_keys('sellers', 'seller_id') }})
+    {% endif %}
 ),
 
 versions as (

@@ -3,19 +3,29 @@
 with
 {% if is_incremental() %}
 touched as (
-    {{ shopdw.touched_order_ids(['orders', 'order_items', 'customers', 'products', 'sellers']) }}
+    {{ shopdw.touched_order_ids(['orders', 'order_items']) }}
+    union
+    {{ shopdw.orders_with_changed_dimensions(['customer', 'product', 'seller']) }}
 ),
-{% endif %}
+
+{#- the staging SQL over the touched orders' raw versions only (the filter sits below the ranking) -#}
+items as (
+    {{ shopdw.stg_order_items(where='order_id in (select order_id from touched)') }}
+),
+
+orders as (
+    {{ shopdw.stg_orders(where='order_id in (select order_id from touched)') }}
+),
+{% else %}
 
 items as (
     select * from {{ ref('stg_shop__order_items') }}
-    {% if is_incremental() %}where order_id in (select order_id from touched){% endif %}
 ),
 
 orders as (
     select * from {{ ref('stg_shop__orders') }}
-    {% if is_incremental() %}where order_id in (select order_id from touched){% endif %}
 ),
+{% endif %}
 
 customers as (
     select * from {{ ref('dim_customer') }}

@@ -3,29 +3,45 @@
 with
 {% if is_incremental() %}
 touched as (
-    {{ shopdw.touched_order_ids(['orders', 'order_items', 'order_payments', 'order_reviews', 'customers']) }}
+    {{ shopdw.touched_order_ids(['orders', 'order_items', 'order_payments', 'order_reviews']) }}
+    union
+    {{ shopdw.orders_with_changed_dimensions(['customer']) }}
 ),
-{% endif %}
+
+{#- the staging SQL over the touched orders' raw versions only (the filter sits below the ranking) -#}
+orders as (
+    {{ shopdw.stg_orders(where='order_id in (select order_id from touched)') }}
+),
+
+items as (
+    {{ shopdw.stg_order_items(where='order_id in (select order_id from touched)') }}
+),
+
+payments as (
+    {{ shopdw.stg_order_payments(where='order_id in (select order_id from touched)') }}
+),
+
+reviews as (
+    {{ shopdw.stg_order_reviews(where='order_id in (select order_id from touched)') }}
+),
+{% else %}
 
 orders as (
     select * from {{ ref('stg_shop__orders') }}
-    {% if is_incremental() %}where order_id in (select order_id from touched){% endif %}
 ),
 
 items as (
     select * from {{ ref('stg_shop__order_items') }}
-    {% if is_incremental() %}where order_id in (select order_id from touched){% endif %}
 ),
 
 payments as (
     select * from {{ ref('stg_shop__order_payments') }}
-    {% if is_incremental() %}where order_id in (select order_id from touched){% endif %}
 ),
 
 reviews as (
     select * from {{ ref('stg_shop__order_reviews') }}
-    {% if is_incremental() %}where order_id in (select order_id from touched){% endif %}
 ),
+{% endif %}
 
 customers as (
     select * from {{ ref('dim_customer') }}

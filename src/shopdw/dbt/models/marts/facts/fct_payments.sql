@@ -5,17 +5,25 @@ with
 touched as (
     {{ shopdw.touched_order_ids(['orders', 'order_payments']) }}
 ),
-{% endif %}
+
+{#- the staging SQL over the touched orders' raw versions only (the filter sits below the ranking) -#}
+payments as (
+    {{ shopdw.stg_order_payments(where='order_id in (select order_id from touched)') }}
+),
+
+orders as (
+    {{ shopdw.stg_orders(where='order_id in (select order_id from touched)') }}
+),
+{% else %}
 
 payments as (
     select * from {{ ref('stg_shop__order_payments') }}
-    {% if is_incremental() %}where order_id in (select order_id from touched){% endif %}
 ),
 
 orders as (
     select * from {{ ref('stg_shop__orders') }}
-    {% if is_incremental() %}where order_id in (select order_id from touched){% endif %}
 ),
+{% endif %}
 
 final as (
     select

@@ -5,17 +5,25 @@ with
 touched as (
     {{ shopdw.touched_order_ids(['orders', 'order_reviews']) }}
 ),
-{% endif %}
+
+{#- the staging SQL over the touched orders' raw versions only (the filter sits below the ranking) -#}
+reviews as (
+    {{ shopdw.stg_order_reviews(where='order_id in (select order_id from touched)') }}
+),
+
+orders as (
+    {{ shopdw.stg_orders(where='order_id in (select order_id from touched)') }}
+),
+{% else %}
 
 reviews as (
     select * from {{ ref('stg_shop__order_reviews') }}
-    {% if is_incremental() %}where order_id in (select order_id from touched){% endif %}
 ),
 
 orders as (
     select * from {{ ref('stg_shop__orders') }}
-    {% if is_incremental() %}where order_id in (select order_id from touched){% endif %}
 ),
+{% endif %}
 
 final as (
     select

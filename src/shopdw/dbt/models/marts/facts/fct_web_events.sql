@@ -1,14 +1,16 @@
 {{ config(unique_key='event_id', dist='session_id', sort=['event_at']) }}
 
-with events as (
-    select * from {{ ref('stg_shop__web_events') }}
-    {% if is_incremental() %}
-    where event_id in (
-        select event_id from {{ source('raw', 'web_events') }}
-        where _loaded_at > {{ shopdw.incremental_since() }}
-    )
-    {% endif %}
+with
+{% if is_incremental() %}
+{#- every raw version of the events loaded since the watermark, ranked (the filter sits below the ranking) -#}
+events as (
+    {{ shopdw.stg_web_events(where='event_id in (' ~ shopdw.loaded_keys('web_events', 'event_id') ~ ')') }}
 ),
+{% else %}
+events as (
+    select * from {{ ref('stg_shop__web_events') }}
+),
+{% endif %}
 
 final as (
     select
