@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import os
 from datetime import date, datetime
 from decimal import Decimal
 
@@ -193,3 +194,36 @@ def test_keys_from_earlier_files_resolve_orphans():
     assert v.check("order_items", "parquet", encode(t, "parquet"), DAY).bad.num_rows == 1
     v.add_keys("orders", pa.table({"order_id": ["late"], "other": [1]}))
     assert v.check("order_items", "parquet", encode(t, "parquet"), DAY).bad.num_rows == 0
+
+
+def test_corrupt_data_page_with_a_good_footer_is_rejected(v):
+    """The footer reads fine, a data page does not: the file is rejected while validating (before any
+    row is written), and the validator goes on with the next file."""
+    rows = [item(order_id=f"o{i:06d}", n=1, product="p1") for i in range(20000)]
+    good = encode(items_table(rows), "parquet")
+    middle = len(good) // 3
+    corrupt = good[:middle] + bytes(4000) + good[middle + 4000 :]
+    assert pq.read_schema(io.BytesIO(corrupt)).names == CONTRACTS["order_items"].column_names
+    with pytest.raises(FileRejected, match="unreadable parquet file") as e:
+        v.check("order_items", "parquet", corrupt, DAY)
+    assert "/shopdw-load-" not in str(e.value)  # the private copy's path is not in the reason
+    assert v.check("order_items", "parquet", encode(items_table([item()]), "parquet"), DAY).good.num_rows == 1
+
+
+def test_killed_loaders_scratch_is_removed(tmp_path):
+    import subprocess
+    import sys
+
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    stale = tmp_path / f"shopdw-load-{dead.stdout.strip()}-abc"
+    stale.mkdir()
+    (stale / "f1.parquet").write_bytes(b"x")
+    other = tmp_path / "unrelated"
+    other.mkdir()
+    val = Validator(scratch_dir=str(tmp_path))
+    try:
+        assert not stale.exists() and other.exists()
+        assert [p.name.startswith(f"shopdw-load-{os.getpid()}-") for p in tmp_path.iterdir() if p != other] == [True]
+    finally:
+        val.close()
+    assert [p.name for p in tmp_path.iterdir()] == ["unrelated"]

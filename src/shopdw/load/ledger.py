@@ -60,25 +60,35 @@ def all_tables() -> dict[tuple[str, str], pa.Schema]:
 
 @dataclass
 class LedgerState:
-    """What the ledger already knows: (path, hash) pairs done, and where each hash was loaded."""
+    """What the ledger already knows: (path, hash) pairs done, the sizes recorded per path, and where
+    each hash was loaded."""
 
     done: set[tuple[str, str]] = field(default_factory=set)
     hashes_by_path: dict[str, set[str]] = field(default_factory=dict)
+    sizes_by_path: dict[str, set[int]] = field(default_factory=dict)
     loaded_hash_path: dict[str, str] = field(default_factory=dict)
 
-    def add(self, path: str, content_hash: str, status: str) -> None:
+    def add(self, path: str, content_hash: str, status: str, size: int | None = None) -> None:
         self.done.add((path, content_hash))
         self.hashes_by_path.setdefault(path, set()).add(content_hash)
+        if size is not None:
+            self.sizes_by_path.setdefault(path, set()).add(size)
         if status == "loaded":
             self.loaded_hash_path.setdefault(content_hash, path)
+
+    def seen(self, path: str, size: int) -> bool:
+        """Whether a file of this path and size is already recorded: lake files are immutable (the lake
+        refuses to overwrite one), so it is not read or hashed again. A file changed in place to another
+        size is read, hashed and rejected; one changed to the same size is not noticed."""
+        return size in self.sizes_by_path.get(path, ())
 
 
 def read_ledger(wh) -> LedgerState:
     state = LedgerState()
-    for path, content_hash, status in wh.query(
-        "select path, content_hash, status from meta.load_ledger order by loaded_at, path"
+    for path, content_hash, status, size in wh.query(
+        "select path, content_hash, status, size from meta.load_ledger order by loaded_at, path"
     ):
-        state.add(path, content_hash, status)
+        state.add(path, content_hash, status, size)
     return state
 
 

@@ -1,11 +1,15 @@
 """`shopdw load`: every new lake file into raw.<entity>, exactly once.
 
-For each file under raw/ (parents first, in LOAD_ORDER, then by date and path): read its
-bytes once, hash them, and decide from the ledger: already done (skip), same path with
-other content (rejected: lake files are immutable), same content under another name
-(duplicate), or new (validate, then load). A file's raw rows, its quarantined rows and its
-ledger row commit in one transaction, under the warehouse's run lock, so a crash at any
-point leaves either the whole file or nothing, and a rerun picks up where it stopped.
+For each file under raw/ (parents first, in LOAD_ORDER, then by date and path): a path and
+size the ledger already has is done (lake files are immutable, so it is not read again);
+otherwise read its bytes once, hash them, and decide from the ledger: already done (skip),
+same path with other content (rejected: lake files are immutable), same content under another
+name (duplicate), or new (validate, then load). Files are validated one by one and committed
+in batches (one entity's files, up to BATCH_MAX_*): the batch's raw rows, quarantined rows and
+ledger rows commit in one transaction, under the warehouse's run lock. A rejected file is
+decided before anything is written, so it is recorded in its batch without holding back the
+others; a crash at any point leaves whole batches or nothing, and a rerun picks up where it
+stopped.
 """
 
 from __future__ import annotations
@@ -24,9 +28,14 @@ from shopdw.errors import TransientError
 from shopdw.lake.layout import RAW_PREFIX, parse_raw_path
 from shopdw.lake.store import Lake, LakeFile, lake_from_settings, sha256
 from shopdw.load.ledger import LEDGER_SCHEMA, QUARANTINE_SCHEMA, all_tables, is_done, read_ledger
-from shopdw.load.validate import FileRejected, Validator
+from shopdw.load.validate import FileRejected, Prepared, Validator
 
 COMMIT_ATTEMPTS = 5
+# A batch of files commits in one transaction; a new batch starts with each entity, or when one
+# of these is reached (rows validated, bytes read, files).
+BATCH_MAX_ROWS = 2_000_000
+BATCH_MAX_BYTES = 512 * 1024 * 1024
+BATCH_MAX_FILES = 200
 
 
 @dataclass
@@ -142,6 +151,21 @@ def _open(settings: Settings, lake: Lake):
     return open_warehouse(settings)
 
 
+@dataclass
+class _Batch:
+    """Files validated but not committed yet: they commit together, in one transaction."""
+
+    entity: str | None = None
+    files: list[tuple[list, dict[str, Any]]] = field(default_factory=list)
+    prepared: list[Prepared] = field(default_factory=list)
+    rows: int = 0
+    bytes: int = 0
+    last: tuple[str, str] | None = None  # (path, hash) of the last file: in the ledger once committed
+
+    def full(self) -> bool:
+        return self.rows >= BATCH_MAX_ROWS or self.bytes >= BATCH_MAX_BYTES or len(self.files) >= BATCH_MAX_FILES
+
+
 def load(
     settings: Settings,
     run_id: str | None = None,
@@ -161,6 +185,7 @@ def load(
     loaded_at = datetime.now(timezone.utc).replace(tzinfo=None, microsecond=0)
     validator = Validator()
     wh = _open(settings, lake)
+    batch = _Batch()
     try:
         with wh.run_lock(timeout=lock_timeout):
             wh.ensure_tables(all_tables())
@@ -173,33 +198,58 @@ def load(
             seeded: set[str] = set()
             with _progress(progress, len(files)) as advance:
                 for f in files:
+                    advance(f.path)
+                    if state.seen(f.path, f.size):  # immutable: recorded before, not read again
+                        result.files_already_done += 1
+                        continue
                     data = lake.get(f.path)
                     h = sha256(data)
-                    advance(f.path)
                     if (f.path, h) in state.done:
                         result.files_already_done += 1
                         continue
-                    outcome, writes, good = _process(f, data, h, state, validator, wh, seeded, loaded_at, run_id)
+                    entity = _entity(f.path)
+                    if batch.files and (entity != batch.entity or batch.full()):
+                        _flush(wh, batch, validator)
+                        batch = _Batch()
+                    if entity in CONTRACTS and entity != batch.entity:
+                        _seed_parent_keys(entity, validator, wh, seeded)  # parents are committed by now
+                    outcome, writes, prepared = _process(f, data, h, state, validator, wh, loaded_at, run_id)
+                    state.add(f.path, h, outcome.status, len(data))
+                    if prepared is not None:
+                        batch.prepared.append(prepared)
+                        validator.add_file_keys(prepared)  # later files (same batch or not) resolve against them
                     lineage = _lineage(f.path, outcome_batch(f.path), _ingest(f.path), loaded_at, run_id)
-                    _commit(wh, writes, lineage, f.path, h)
-                    state.add(f.path, h, outcome.status)
-                    if good is not None and good.num_rows:
-                        validator.add_keys(outcome.entity, good)
+                    batch.entity = entity
+                    batch.files.append((writes, lineage))
+                    batch.rows += outcome.rows_in_file or 0
+                    batch.bytes += len(data)
+                    batch.last = (f.path, h)
                     result.files.append(outcome)
+                _flush(wh, batch, validator)
             wh.finish_load()
     finally:
+        for p in batch.prepared:
+            validator.release(p)
         validator.close()
         wh.close()
     result.seconds = time.monotonic() - t0
     return result
 
 
-def _process(f: LakeFile, data: bytes, h: str, state, validator: Validator, wh, seeded: set[str],
-             loaded_at: datetime, run_id: str):  # fmt: skip
-    """Decide a file's fate; return its outcome, the rows to commit and (if loaded) its good rows."""
+def _entity(path: str) -> str | None:
+    try:
+        return parse_raw_path(path).entity
+    except ValueError:
+        return None
+
+
+def _process(f: LakeFile, data: bytes, h: str, state, validator: Validator, wh, loaded_at: datetime,
+             run_id: str):  # fmt: skip
+    """Decide a file's fate; return its outcome, the rows to commit and (if it loads) its Prepared rows."""
     entity = batch_id = ingest_date = None
     good = None
     quarantine = None
+    prepared = None
     try:
         try:
             rp = parse_raw_path(f.path)
@@ -217,20 +267,20 @@ def _process(f: LakeFile, data: bytes, h: str, state, validator: Validator, wh, 
         if h in state.loaded_hash_path:
             outcome = FileOutcome(f.path, "duplicate", entity, reason=f"same content as {state.loaded_hash_path[h]}")
         else:
-            _seed_parent_keys(entity, validator, wh, seeded)
-            checked = validator.check(entity, rp.fmt, data, rp.ingest_date)
-            good = checked.good
-            nbad = checked.bad.num_rows
-            outcome = FileOutcome(f.path, "loaded", entity, checked.rows_in_file, checked.good.num_rows, nbad,
-                                  schema_drift=checked.drift)  # fmt: skip
+            prepared = validator.prepare(entity, rp.fmt, data, rp.ingest_date)
+            good = prepared.rows() if wh.inserts_file_rows else validator.good_arrow(prepared)
+            nbad = prepared.bad.num_rows
+            outcome = FileOutcome(f.path, "loaded", entity, prepared.rows_in_file, prepared.rows_good, nbad,
+                                  schema_drift=prepared.drift)  # fmt: skip
             if nbad:
+                bad = prepared.bad
                 quarantine = pa.table(
                     [
                         pa.repeat(pa.scalar(entity, pa.string()), nbad),
                         pa.repeat(pa.scalar(f.path, pa.string()), nbad),
-                        checked.bad["row_number"],
-                        checked.bad["reason"],
-                        checked.bad["row"],
+                        bad["row_number"],
+                        bad["reason"],
+                        bad["row"],
                         pa.repeat(pa.scalar(run_id, pa.string()), nbad),
                         pa.repeat(pa.scalar(loaded_at, pa.timestamp("us")), nbad),
                     ],
@@ -256,7 +306,7 @@ def _process(f: LakeFile, data: bytes, h: str, state, validator: Validator, wh, 
     if quarantine is not None:
         writes.append(("meta", "quarantine", quarantine))
     writes.append(("meta", "load_ledger", ledger))
-    return outcome, writes, good
+    return outcome, writes, prepared
 
 
 def _seed_parent_keys(entity: str, validator: Validator, wh, seeded: set[str]) -> None:
@@ -286,18 +336,33 @@ def _ingest(path: str) -> date | None:
         return None
 
 
-def _commit(wh, writes, lineage: dict[str, Any], path: str, h: str) -> None:
-    """Commit one file; on a dropped connection reconnect, check whether the commit landed, retry."""
+def _flush(wh, batch: _Batch, validator: Validator) -> None:
+    """Commit a batch of files in one transaction, then drop their temporary copies."""
+    if batch.files:
+        _commit(wh, batch.files, *batch.last)
+    for p in batch.prepared:
+        validator.release(p)
+    batch.prepared.clear()
+
+
+def _commit(wh, files, path: str, h: str) -> None:
+    """Commit files; on a dropped connection reconnect, check whether the commit landed, retry.
+
+    A DuckDB file is local and the loader holds it: an error there is not a dropped connection,
+    and reconnecting would lose nothing worth retrying for, so it is raised as is."""
+    if wh.dialect == "duckdb":
+        wh.commit_batch(files)
+        return
     for attempt in range(1, COMMIT_ATTEMPTS + 1):
         try:
-            wh.commit_file(writes, lineage)
+            wh.commit_batch(files)
             return
         except TransientError:
             if attempt == COMMIT_ATTEMPTS:
                 raise
             time.sleep(min(8.0, 0.25 * 2 ** (attempt - 1)))
             wh.reconnect()
-            if is_done(wh, path, h):
+            if is_done(wh, path, h):  # the batch commits whole: its last file says whether it landed
                 return
 
 

@@ -6,14 +6,26 @@ its domain, an exact duplicate of an earlier row, an orphan foreign key) quarant
 that row with a reason naming the column and the value. Extra columns are schema drift:
 reported, not loaded. Parquet keeps its types; CSV and JSON Lines are read as text and cast
 per column with TRY_CAST, so one unparseable value quarantines one row.
+
+How (this is the loader's hot path): the file's bytes (already read and hashed by the runner)
+are written once to a private temporary file, and DuckDB scans that Parquet file directly (CSV
+and JSON are decoded to text Arrow columns and registered instead). One pass decodes every
+contract column and keeps just three narrow columns per row (row number, a hash of the row, a
+"some check failed" flag, with the foreign keys probed by a join); only when that flags rows
+does a second pass build the reasons and the rows' JSON for the quarantine. The good rows are
+never materialised here: `Prepared.rows()` tells the DuckDB warehouse how to insert them
+straight from the same file (a positional join with a keep-mask skips the bad rows and keeps
+file order), and `Prepared`/`Validator.good_arrow` decodes them to Arrow for the other targets.
 """
 
 from __future__ import annotations
 
 import os
 import tempfile
-from dataclasses import dataclass
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from datetime import date
+from typing import Iterator
 
 import numpy as np
 import pyarrow as pa
@@ -22,11 +34,13 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
 from shopdw.contracts import CONTRACTS, Column, Contract
+from shopdw.warehouse.base import FileRows
 
 RN = "__shopdw_rn"
 REASON = "__shopdw_reason"
 ROW = "__shopdw_row"
 QUARANTINE_ROWS_SCHEMA = pa.schema([("row_number", pa.int64()), ("reason", pa.string()), ("row", pa.string())])
+DUPLICATE_REASON = "duplicate row: exact copy of an earlier row"
 
 
 class FileRejected(Exception):
@@ -39,6 +53,46 @@ class Checked:
     good: pa.Table  # the contract's columns and types, in file order
     bad: pa.Table  # QUARANTINE_ROWS_SCHEMA
     drift: str | None = None
+
+
+@dataclass
+class Prepared:
+    """One validated file: its row counts, quarantined rows and drift, and where its good rows are.
+
+    Holds a temporary copy of the file (Parquet) or its registered text columns (CSV/JSON)
+    until `Validator.release`, so the warehouse can insert the good rows from it.
+    """
+
+    entity: str
+    fmt: str
+    tag: str
+    rows_in_file: int = 0
+    bad: pa.Table = field(default_factory=lambda: QUARANTINE_ROWS_SCHEMA.empty_table())
+    drift: str | None = None
+    schema: pa.Schema | None = None  # the file's columns (contract columns and drift)
+    text: bool = False
+    parquet_path: str | None = None  # the private copy DuckDB scans, or
+    arrow: pa.Table | None = None  # the decoded file (+ RN column), registered as `relation`
+    relation: str = ""
+    rn: str = ""  # SQL: the 1-based row number over alias s
+    keep: pa.Array | None = None  # bool per row, False for quarantined rows; None = keep all
+    selects: list[str] = field(default_factory=list)  # typed contract columns over alias s
+    keys: dict[str, list[str]] = field(default_factory=dict)  # parent-key column -> distinct good values
+
+    @property
+    def rows_good(self) -> int:
+        return self.rows_in_file - self.bad.num_rows
+
+    def rows(self) -> FileRows:
+        """The good rows, for a DuckDB warehouse to insert straight from the file (valid until release)."""
+        return FileRows(
+            columns=CONTRACTS[self.entity].column_names,
+            selects=list(self.selects),
+            parquet_path=self.parquet_path,
+            arrow=self.arrow,
+            keep=self.keep,
+            num_rows=self.rows_good,
+        )
 
 
 def q(name: str) -> str:
@@ -90,8 +144,16 @@ def compatible(file_type: pa.DataType, want: pa.DataType) -> bool:
     return False
 
 
-def read_table(data: bytes, fmt: str, contract: Contract, con) -> pa.Table:
-    """Decode a lake file; FileRejected says why it cannot be read."""
+def _unreadable(fmt: str, e: BaseException, *paths: str) -> FileRejected:
+    msg = " ".join(str(e).split())
+    for p in paths:
+        msg = msg.replace(p, "<file>")
+    return FileRejected(
+        f"unreadable {fmt} file (corrupt or truncated?): {msg[:300]}; write a correct file under a new batch id"
+    )
+
+
+def _check_complete(data: bytes, fmt: str) -> None:
     if len(data) == 0:
         raise FileRejected("empty file (0 bytes): nothing to read; write the batch again under a new batch id")
     if fmt in ("csv", "json") and not data.endswith(b"\n"):
@@ -99,6 +161,11 @@ def read_table(data: bytes, fmt: str, contract: Contract, con) -> pa.Table:
             f"truncated {fmt} file: it does not end with a newline, so its last row is incomplete; "
             "write the whole file again under a new batch id"
         )
+
+
+def read_table(data: bytes, fmt: str, contract: Contract, con) -> pa.Table:
+    """Decode a lake file to Arrow (CSV and JSON as text columns); FileRejected says why it cannot be read."""
+    _check_complete(data, fmt)
     try:
         if fmt == "parquet":
             table = pq.read_table(pa.BufferReader(data))
@@ -119,10 +186,7 @@ def read_table(data: bytes, fmt: str, contract: Contract, con) -> pa.Table:
     except FileRejected:
         raise
     except Exception as e:  # pyarrow / duckdb decode errors
-        msg = " ".join(str(e).split())[:300]
-        raise FileRejected(
-            f"unreadable {fmt} file (corrupt or truncated?): {msg}; write a correct file under a new batch id"
-        ) from None
+        raise _unreadable(fmt, e) from None
     if fmt != "parquet":  # text formats: every column as text, cast below
         table = pa.table(
             [c if _is_text(c.type) else pc.cast(c, pa.string()) for c in table.columns], names=table.column_names
@@ -144,14 +208,57 @@ def _read_jsonl(data: bytes, con) -> pa.Table:
         os.unlink(path)
 
 
+SCRATCH_PREFIX = "shopdw-load-"
+
+
+def _scratch_dir() -> str:
+    """Where the private copies of files go: RAM-backed /dev/shm when there is one, else the temp dir."""
+    shm = "/dev/shm"  # noqa: S108 - a private mkdtemp below it, removed on close
+    return shm if os.path.isdir(shm) and os.access(shm, os.W_OK) else tempfile.gettempdir()
+
+
+def _remove_stale_scratch(parent: str) -> None:
+    """Remove scratch folders of loaders that died without cleaning up (killed: the folder name
+    carries the process id), so a crash does not leave file copies in RAM."""
+    import shutil
+
+    try:
+        names = os.listdir(parent)
+    except OSError:
+        return
+    for name in names:
+        if not name.startswith(SCRATCH_PREFIX):
+            continue
+        pid = name[len(SCRATCH_PREFIX) :].split("-", 1)[0]
+        if not pid.isdigit() or int(pid) == os.getpid():
+            continue
+        try:
+            os.kill(int(pid), 0)
+        except ProcessLookupError:
+            shutil.rmtree(os.path.join(parent, name), ignore_errors=True)
+        except OSError:  # alive (another user's process)
+            continue
+
+
+def _data_errors():
+    """DuckDB errors that mean "this file's bytes cannot be decoded" (the rest are bugs or the machine)."""
+    import duckdb
+
+    not_data = (duckdb.BinderException, duckdb.ParserException, duckdb.CatalogException, duckdb.InternalException,
+                duckdb.FatalException, duckdb.InterruptException, duckdb.OutOfMemoryException)  # fmt: skip
+    return duckdb.Error, not_data
+
+
 class Validator:
     """Holds an in-memory DuckDB and the parent keys foreign keys are resolved against.
 
     Parent keys are those already in the warehouse (seed them with `add_keys`) plus the rows
-    loaded earlier in the same run (call `add_keys` after each file commits).
+    of files validated earlier in the same run (`add_file_keys` after each file).
+    Use `check` for a self-contained result, or `prepare` / `good_arrow` / `release` to load
+    a file's good rows without decoding them here.
     """
 
-    def __init__(self, check_foreign_keys: bool = True):
+    def __init__(self, check_foreign_keys: bool = True, scratch_dir: str | None = None):
         import duckdb
 
         self.con = duckdb.connect()
@@ -160,86 +267,268 @@ class Validator:
         self.parents: set[tuple[str, str]] = {
             (fk.parent, fk.parent_column) for c in CONTRACTS.values() for fk in c.foreign_keys
         }
-        self._compacted: dict[tuple[str, str], int] = {}
-        for parent, column in sorted(self.parents):
-            self.con.execute(f"create table {self._pk(parent, column)} (k varchar)")
-            self._compacted[(parent, column)] = 0
+        # parent keys as Python sets: a file probes its few distinct keys against them, so the cost
+        # follows the file, not the (ever growing) parent table
+        self.keys: dict[tuple[str, str], set[str]] = {pc_: set() for pc_ in sorted(self.parents)}
+        parent = scratch_dir or _scratch_dir()
+        _remove_stale_scratch(parent)
+        self._scratch = tempfile.TemporaryDirectory(prefix=f"{SCRATCH_PREFIX}{os.getpid()}-", dir=parent)
+        self._seq = 0
+        self._open: dict[str, Prepared] = {}
 
-    @staticmethod
-    def _pk(parent: str, column: str) -> str:
-        return q(f"pk__{parent}__{column}")
-
+    # ---- parent keys -----------------------------------------------------------------------
     def add_keys(self, entity: str, table: pa.Table) -> None:
         """Record the keys of rows now in raw.<entity> (from the warehouse, or a just-committed file)."""
         for parent, column in self.parents:
             if parent == entity and column in table.column_names and table.num_rows:
-                self.con.register("__shopdw_keys", table.select([column]))
-                try:
-                    self.con.execute(  # duplicates are harmless: keys are only probed with IN
-                        f"insert into {self._pk(parent, column)} "
-                        f"select {q(column)} from __shopdw_keys where {q(column)} is not null"
-                    )
-                finally:
-                    self.con.unregister("__shopdw_keys")
-                self._compact(parent, column)
+                values = pc.unique(table[column].cast(pa.string())).drop_null()
+                self.keys[(parent, column)].update(values.to_pylist())
 
-    def _compact(self, parent: str, column: str) -> None:
-        """Keep a key set about distinct (every order version re-adds its key): rewrite it whenever it has
-        doubled since the last rewrite, so the work stays linear in the keys added."""
-        pk = self._pk(parent, column)
-        n = self.con.sql(f"select count(*) from {pk}").fetchall()[0][0]
-        if n > 2 * max(self._compacted[(parent, column)], 50_000):
-            self.con.execute(f"create or replace table {pk} as select distinct k from {pk}")
-            self._compacted[(parent, column)] = self.con.sql(f"select count(*) from {pk}").fetchall()[0][0]
+    def add_file_keys(self, p: Prepared) -> None:
+        """Record the keys of a prepared file's good rows (it is about to commit with them)."""
+        for column, values in p.keys.items():
+            self.keys[(p.entity, column)].update(values)
 
     def close(self) -> None:
+        for p in list(self._open.values()):
+            self.release(p)
         self.con.close()
+        self._scratch.cleanup()
 
+    # ---- one file ----------------------------------------------------------------------------
     def check(self, entity: str, fmt: str, data: bytes, ingest_date: date) -> Checked:
+        """Validate a file and return its good rows as Arrow (the contract's schema) and its bad rows."""
+        p = self.prepare(entity, fmt, data, ingest_date)
+        try:
+            return Checked(rows_in_file=p.rows_in_file, good=self.good_arrow(p), bad=p.bad, drift=p.drift)
+        finally:
+            self.release(p)
+
+    def prepare(self, entity: str, fmt: str, data: bytes, ingest_date: date) -> Prepared:
+        """Validate a file; raise FileRejected, or return it Prepared (call `release` when it is loaded)."""
         contract = CONTRACTS[entity]
-        src = read_table(data, fmt, contract, self.con)
-        present = set(src.column_names)
+        self._seq += 1
+        p = Prepared(entity=entity, fmt=fmt, tag=str(self._seq), text=fmt != "parquet")
+        self._open[p.tag] = p
+        try:
+            self._open_source(p, contract, data)
+            self._check_columns(p, contract)
+            p.selects = [
+                f"{self._typed(c, p.schema.field(c.name).type, p.text)} as {q(c.name)}" for c in contract.columns
+            ]
+            self._check_rows(p, contract, ingest_date)
+        except BaseException:
+            self.release(p)
+            raise
+        return p
+
+    def release(self, p: Prepared) -> None:
+        """Forget a prepared file and remove its temporary copy."""
+        if self._open.pop(p.tag, None) is None:
+            return
+        if p.arrow is not None:
+            try:
+                self.con.unregister(p.relation)
+            except Exception:  # noqa: S110 - never registered (decode failed)
+                pass
+        if p.parquet_path:
+            try:
+                os.unlink(p.parquet_path)
+            except FileNotFoundError:
+                pass
+
+    def good_arrow(self, p: Prepared) -> pa.Table:
+        """The good rows as Arrow, in file order, with the contract's (nullable) schema."""
+        contract = CONTRACTS[p.entity]
+        schema = _nullable(contract)
+        names = contract.column_names
+        if all(p.schema.field(c.name).type == c.type for c in contract.columns):  # no cast: zero copy
+            if p.parquet_path:
+                t = pq.read_table(p.parquet_path, columns=names)
+            else:
+                t = p.arrow
+            t = t.select(names)
+            if p.keep is not None:
+                t = t.filter(p.keep)
+            return pa.Table.from_arrays(t.columns, schema=schema)
+        with self._source(p, keep=True) as (src, where):
+            out = self.con.sql(
+                f"select {p.rn} as {RN}, {', '.join(p.selects)} from {src} where {where}"
+            ).to_arrow_table()
+        rn = out[RN]
+        if len(rn) > 1 and not pc.all(pc.greater(rn.slice(1), rn.slice(0, len(rn) - 1))).as_py():
+            out = out.sort_by(RN)  # keep file order
+        good = out.select(names)
+        if good.schema != schema:
+            good = pa.Table.from_arrays([col.cast(f.type) for col, f in zip(good.columns, schema)], schema=schema)
+        return good
+
+    # ---- steps -------------------------------------------------------------------------------
+    def _open_source(self, p: Prepared, contract: Contract, data: bytes) -> None:
+        _check_complete(data, p.fmt)
+        if p.fmt == "parquet":
+            try:
+                schema = pq.read_schema(pa.BufferReader(data))
+            except Exception as e:
+                raise _unreadable("parquet", e) from None
+            lower = [n.lower() for n in schema.names]
+            if len(set(lower)) == len(lower) and "file_row_number" not in lower:
+                path = os.path.join(self._scratch.name, f"f{p.tag}.parquet")
+                with open(path, "wb") as fh:
+                    fh.write(data)
+                p.parquet_path, p.schema = path, schema
+                p.relation = f"read_parquet({lit(path)}, file_row_number = true)"
+                p.rn = "(s.file_row_number + 1)"
+                return
+        # CSV, JSON, and Parquet whose column names DuckDB would not keep apart: decode to Arrow here
+        table = read_table(data, p.fmt, contract, self.con)
+        p.schema = table.schema
+        p.arrow = table.append_column(RN, pa.array(np.arange(1, table.num_rows + 1, dtype=np.int64)))
+        p.relation = f"__shopdw_src_{p.tag}"
+        p.rn = f"s.{RN}"
+        self.con.register(p.relation, p.arrow)
+
+    def _check_columns(self, p: Prepared, contract: Contract) -> None:
+        present = set(p.schema.names)
         missing = [c for c in contract.column_names if c not in present]
         if missing:
             raise FileRejected(
-                f"missing required column(s) {', '.join(missing)} (contract {entity} v{contract.version}); "
+                f"missing required column(s) {', '.join(missing)} (contract {p.entity} v{contract.version}); "
                 "the producer must write every contract column"
             )
-        if fmt == "parquet":
+        if p.fmt == "parquet":
             bad_types = [
-                f"{c.name} is {src.schema.field(c.name).type}, contract says {c.type}"
+                f"{c.name} is {p.schema.field(c.name).type}, contract says {c.type}"
                 for c in contract.columns
-                if not compatible(src.schema.field(c.name).type, c.type)
+                if not compatible(p.schema.field(c.name).type, c.type)
             ]
             if bad_types:
                 raise FileRejected(f"incompatible column type(s): {'; '.join(bad_types)}")
-        extra = [c for c in src.column_names if c not in contract.column_names]
-        drift = (
-            "extra column(s) not in the contract, not loaded: "
-            + ", ".join(f"{c} ({src.schema.field(c).type})" for c in extra)
-            if extra
-            else None
-        )
-        n = src.num_rows
-        src = src.append_column(RN, pa.array(np.arange(1, n + 1, dtype=np.int64)))
-        self.con.register("__shopdw_src", src)
+        extra = [c for c in p.schema.names if c not in contract.column_names]
+        if extra:
+            p.drift = "extra column(s) not in the contract, not loaded: " + ", ".join(
+                f"{c} ({p.schema.field(c).type})" for c in extra
+            )
+
+    def _check_rows(self, p: Prepared, contract: Contract, ingest_date: date) -> None:
+        """One pass decodes every contract column (so a corrupt page rejects the file here, before anything
+        is written) into a narrow in-memory table: row number, row hash, failed-a-column-check, and the
+        foreign-key and parent-key values. Orphans, duplicates and keys come from that table; only
+        flagged rows get a second pass over the file for their reasons. Decode errors reject the file."""
+        errors, not_data = _data_errors()
+        registered: list[str] = []
         try:
-            out = self._validate_sql(contract, src.schema, fmt != "parquet", ingest_date)
+            self._flag_rows(p, contract, ingest_date, registered)
+        except not_data:
+            raise
+        except errors as e:
+            raise _unreadable(p.fmt, e, *(x for x in (p.parquet_path,) if x)) from None
         finally:
-            self.con.unregister("__shopdw_src")
-            self.con.execute("drop table if exists __shopdw_dups")
-        ok = pc.equal(out[REASON], "")
-        all_ok = pc.all(ok).as_py() is not False
-        good = out.select(contract.column_names) if all_ok else out.filter(ok).select(contract.column_names)
-        schema = _nullable(contract)
-        if good.schema != schema:
-            good = pa.Table.from_arrays([col.cast(f.type) for col, f in zip(good.columns, schema)], schema=schema)
-        bad_t = out.slice(0, 0) if all_ok else out.filter(pc.invert(ok))
-        bad = pa.table(
-            [bad_t[RN].cast(pa.int64()), bad_t[REASON].cast(pa.string()), bad_t[ROW].cast(pa.string())],
-            schema=QUARANTINE_ROWS_SCHEMA,
+            for name in registered:
+                self.con.unregister(name)
+
+    def _flag_rows(self, p: Prepared, contract: Contract, ingest_date: date, registered: list[str]) -> None:
+        con = self.con
+        col_checks = self._checks(contract, p.schema, p.text, ingest_date)
+        fks = contract.foreign_keys if self.check_fk else ()
+        key_cols = sorted(c for parent, c in self.parents if parent == p.entity)
+
+        def typed(name: str) -> str:
+            return self._typed(contract.column(name), p.schema.field(name).type, p.text)
+
+        cols = ", ".join(f"s.{q(c)}" for c in contract.column_names)
+        failed = " or ".join(f"({cond})" for cond, _ in col_checks) or "false"
+        extra = "".join(f", {typed(fk.column)} as f{i}" for i, fk in enumerate(fks))
+        extra += "".join(f", {typed(c)} as k{j}" for j, c in enumerate(key_cols))
+        con.execute(
+            f"create or replace temp table __shopdw_v as select {p.rn} as rn, hash({cols}) as h, "
+            f"coalesce({failed}, false) as bad{extra} from {p.relation} s"
         )
-        return Checked(rows_in_file=n, good=good, bad=bad, drift=drift)
+        # Foreign keys: the file's distinct values against the parent's keys; orphans, if any, become a
+        # small table that the flags and the reasons probe.
+        fk_checks: list[tuple[str, str]] = []
+        orphan_flags = []
+        for i, fk in enumerate(fks):
+            known = self.keys[(fk.parent, fk.parent_column)]
+            missing = sorted(v for v in self._distinct("__shopdw_v", f"f{i}") if v not in known)
+            if not missing:
+                continue
+            name = f"__shopdw_orphans_{p.tag}_{i}"
+            con.register(name, pa.table({"k": pa.array(missing, pa.string())}))
+            registered.append(name)
+            orphan_flags.append(f"f{i} in (select k from {name})")
+            fk_checks.append((f"{typed(fk.column)} in (select k from {name})",
+                              f"{lit(fk.column + ': orphan foreign key, value ')} || {val(f's.{q(fk.column)}')} || "
+                              f"{lit(f' not found in {fk.parent}.{fk.parent_column}')}"))  # fmt: skip
+        # Exact duplicates: rows whose hashes collide, then the exact window over just those rows.
+        # Reference data without a business key (geolocation: many rows per zip prefix, and the
+        # real Olist file repeats 261,831 of them) keeps repeated rows: staging aggregates them.
+        collide = "select h from __shopdw_v group by h having count(*) > 1"
+        flagged = " or ".join(["bad", *orphan_flags])
+        n, n_flagged, n_collide = con.sql(
+            f"select count(*), count(*) filter (where {flagged}), "
+            f"{f'(select count(*) from ({collide}))' if contract.key else '0'} from __shopdw_v"
+        ).fetchall()[0]
+        p.rows_in_file = n
+        dups = "__shopdw_dups"
+        con.execute(f"create or replace temp table {dups} (rn bigint)")
+        if n_collide:
+            con.execute(
+                f"insert into {dups} select r from ("
+                f"  select {p.rn} as r, row_number() over (partition by {cols} order by {p.rn}) as n"
+                f"  from {p.relation} s where hash({cols}) in ({collide})"
+                f") where n > 1"
+            )
+        if n_flagged or n_collide:
+            reasons = [f"case when {cond} then {msg} end" for cond, msg in col_checks]
+            reasons.append(f"case when {p.rn} in (select rn from {dups}) then {lit(DUPLICATE_REASON)} end")
+            reasons += [f"case when {cond} then {msg} end" for cond, msg in fk_checks]
+            struct = ", ".join(f"{q(c)} := s.{q(c)}" for c in p.schema.names)
+            bad = con.sql(
+                f"select row_number, reason, to_json(r) as row from ("
+                f"  select {p.rn} as row_number, concat_ws('; ', {', '.join(reasons)}) as reason,"
+                f"  struct_pack({struct}) as r from {p.relation} s"
+                f"  where {p.rn} in (select rn from __shopdw_v where {flagged} union select rn from {dups})"
+                f") where reason <> '' order by row_number"
+            ).to_arrow_table()
+            p.bad = pa.table(
+                [bad["row_number"].cast(pa.int64()), bad["reason"].cast(pa.string()), bad["row"].cast(pa.string())],
+                schema=QUARANTINE_ROWS_SCHEMA,
+            )
+        if p.bad.num_rows:
+            keep = np.ones(n, dtype=bool)
+            keep[p.bad["row_number"].to_numpy() - 1] = False
+            p.keep = pa.array(keep)
+        for j, c in enumerate(key_cols):  # the parent keys this file brings (its good rows only)
+            where = "true"
+            if p.keep is not None:
+                name = f"__shopdw_badrows_{p.tag}"
+                if name not in registered:
+                    con.register(name, p.bad.select(["row_number"]))
+                    registered.append(name)
+                where = f"rn not in (select row_number from {name})"
+            p.keys[c] = self._distinct("__shopdw_v", f"k{j}", where)
+
+    def _distinct(self, table: str, column: str, where: str = "true") -> list[str]:
+        """The distinct non-null values of a column, via Arrow (faster than fetching tuples)."""
+        t = self.con.sql(
+            f"select distinct {column} from {table} where {where} and {column} is not null"
+        ).to_arrow_table()
+        return t.column(0).to_pylist()
+
+    @contextmanager
+    def _source(self, p: Prepared, keep: bool) -> Iterator[tuple[str, str]]:
+        """(from_sql, where_sql): the file's rows over alias s; with keep, the keep-mask is joined by
+        position (order-preserving, unlike a join on the row number) so quarantined rows drop out."""
+        if not keep or p.keep is None:
+            yield f"{p.relation} s", "true"
+            return
+        name = f"__shopdw_keep_{p.tag}"
+        self.con.register(name, pa.table({"ok": p.keep}))
+        try:
+            yield f"{p.relation} s positional join {name} m", "m.ok"
+        finally:
+            self.con.unregister(name)
 
     # ---- the SQL ---------------------------------------------------------------------------
     def _typed(self, col: Column, ftype: pa.DataType, text: bool) -> str:
@@ -257,99 +546,44 @@ class Validator:
             return f"try_cast(trim({s}) as {target})"
         return f"try_cast({s} as {target})"
 
-    def _validate_sql(self, contract: Contract, schema: pa.Schema, text: bool, ingest_date: date) -> pa.Table:
-        con = self.con
-        reasons: list[str] = []
-        selects: list[str] = [f"s.{RN} as {RN}"]
+    def _checks(self, contract: Contract, schema: pa.Schema, text: bool, ingest_date: date) -> list[tuple[str, str]]:
+        """(condition, reason) per column check: a row fails the check where its condition is true."""
+        out: list[tuple[str, str]] = []
         required = set(contract.required_not_null)
-
-        def val(expr: str) -> str:
-            return f"'''' || left(cast({expr} as varchar), 200) || ''''"
-
         for col in contract.columns:
             ftype = schema.field(col.name).type
             raw = f"s.{q(col.name)}"
             typed = self._typed(col, ftype, text)
-            selects.append(f"{typed} as {q(col.name)}")
             name = col.name
             if name in required:
-                reasons.append(f"case when {raw} is null then {lit('null in required column ' + name)} end")
+                out.append((f"{raw} is null", lit("null in required column " + name)))
             if typed != raw:
-                reasons.append(
-                    f"case when {raw} is not null and {typed} is null then "
-                    f"{lit(name + ': value ')} || {val(raw)} || {lit(' does not cast to ' + duck_type(col.type))} end"
-                )
+                out.append((f"{raw} is not null and {typed} is null",
+                            f"{lit(name + ': value ')} || {val(raw)} || {lit(' does not cast to ' + duck_type(col.type))}"))  # fmt: skip
             if col.allowed:
                 allowed = ", ".join(lit(a) for a in col.allowed)
-                reasons.append(
-                    f"case when {typed} not in ({allowed}) then "
-                    f"{lit(name + ': value ')} || {val(typed)} || ' is not an allowed value' end"
-                )
+                out.append((f"{typed} not in ({allowed})",
+                            f"{lit(name + ': value ')} || {val(typed)} || ' is not an allowed value'"))  # fmt: skip
             if col.pattern:
-                reasons.append(
-                    f"case when not regexp_full_match({typed}, {lit(col.pattern)}) then "
-                    f"{lit(name + ': value ')} || {val(typed)} || {lit(' does not match pattern ' + col.pattern)} end"
-                )
+                out.append((f"not regexp_full_match({typed}, {lit(col.pattern)})",
+                            f"{lit(name + ': value ')} || {val(typed)} || {lit(' does not match pattern ' + col.pattern)}"))  # fmt: skip
             if col.min is not None:
-                reasons.append(
-                    f"case when {typed} < {col.min!r} then "
-                    f"{lit(name + ': value ')} || {val(typed)} || {lit(f' below minimum {col.min:g}')} end"
-                )
+                out.append((f"{typed} < {col.min!r}",
+                            f"{lit(name + ': value ')} || {val(typed)} || {lit(f' below minimum {col.min:g}')}"))  # fmt: skip
             if col.max is not None:
-                reasons.append(
-                    f"case when {typed} > {col.max!r} then "
-                    f"{lit(name + ': value ')} || {val(typed)} || {lit(f' above maximum {col.max:g}')} end"
-                )
+                out.append((f"{typed} > {col.max!r}",
+                            f"{lit(name + ': value ')} || {val(typed)} || {lit(f' above maximum {col.max:g}')}"))  # fmt: skip
             if col.not_after_ingest:
                 limit = f"timestamp '{ingest_date.isoformat()} 00:00:00' + interval 1 day"
-                reasons.append(
-                    f"case when {typed} > {limit} then {lit(name + ': timestamp ')} || {val(typed)} || "
-                    f"{lit(f' is later than ingest date {ingest_date.isoformat()} + 1 day')} end"
-                )
-        # Exact duplicates: a cheap hash count first; the exact window only over colliding rows.
-        # Reference data without a business key (geolocation: many rows per zip prefix, and the
-        # real Olist file repeats 261,831 of them) keeps repeated rows: staging aggregates them.
-        cols = ", ".join(f"s.{q(c)}" for c in contract.column_names)
-        n_dup_hashes = (
-            0
-            if not contract.key
-            else con.sql(
-                f"select count(*) from (select hash({cols}) h from __shopdw_src s group by h having count(*) > 1)"
-            ).fetchall()[0][0]
-        )
-        if n_dup_hashes:
-            con.execute(
-                f"create temp table __shopdw_dups as select {RN} from ("
-                f"  select s.{RN}, row_number() over (partition by {cols} order by s.{RN}) as n"
-                f"  from __shopdw_src s where hash({cols}) in ("
-                f"    select hash({cols}) from __shopdw_src s group by 1 having count(*) > 1)"
-                f") where n > 1"
-            )
-            reasons.append(
-                f"case when s.{RN} in (select {RN} from __shopdw_dups) "
-                "then 'duplicate row: exact copy of an earlier row' end"
-            )
-        if self.check_fk:
-            for fk in contract.foreign_keys:
-                raw = f"s.{q(fk.column)}"
-                typed = self._typed(contract.column(fk.column), schema.field(fk.column).type, text)
-                reasons.append(
-                    f"case when {typed} is not null and {typed} not in (select k from {self._pk(fk.parent, fk.parent_column)}) then "
-                    f"{lit(fk.column + ': orphan foreign key, value ')} || {val(raw)} || "
-                    f"{lit(f' not found in {fk.parent}.{fk.parent_column}')} end"
-                )
-        struct = ", ".join(f"{q(c)} := s.{q(c)}" for c in schema.names if c != RN)
-        names = ", ".join(sel.rsplit(" as ", 1)[1] for sel in selects)
-        sql = (
-            f"select {names}, {REASON}, case when {REASON} <> '' then to_json(__shopdw_raw) end as {ROW} from ("
-            f"select {', '.join(selects)}, concat_ws('; ', {', '.join(reasons) or 'null'}) as {REASON}, "
-            f"struct_pack({struct}) as __shopdw_raw from __shopdw_src s)"
-        )
-        out = con.sql(sql).to_arrow_table()
-        rn = out[RN]
-        if len(rn) > 1 and not pc.all(pc.greater(rn.slice(1), rn.slice(0, len(rn) - 1))).as_py():
-            out = out.sort_by(RN)  # keep file order (parallel scans may interleave)
+                out.append((f"{typed} > {limit}",
+                            f"{lit(name + ': timestamp ')} || {val(typed)} || "
+                            f"{lit(f' is later than ingest date {ingest_date.isoformat()} + 1 day')}"))  # fmt: skip
         return out
+
+
+def val(expr: str) -> str:
+    """SQL: a value quoted for a reason text (at most 200 characters)."""
+    return f"'''' || left(cast({expr} as varchar), 200) || ''''"
 
 
 def _nullable(contract: Contract) -> pa.Schema:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 import threading
 from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Any, Callable, Iterator
 
 import pyarrow as pa
@@ -33,10 +34,29 @@ def check_ident(name: str) -> str:
     return name
 
 
+@dataclass
+class FileRows:
+    """A validated lake file's good rows, not decoded yet (shopdw.load.validate.Prepared.rows()).
+
+    A target that can scan files (`Warehouse.inserts_file_rows`) inserts them straight from
+    the file: `select <selects> from <parquet_path or arrow> s`, keeping only rows whose
+    `keep` flag is true (matched by position, so file order is kept).
+    """
+
+    columns: list[str]  # the contract's columns, in table order
+    selects: list[str]  # one typed SQL expression per column, over alias s
+    parquet_path: str | None  # a Parquet file to scan, or
+    arrow: pa.Table | None  # an Arrow table to scan
+    keep: pa.Array | None  # bool per file row; None keeps every row
+    num_rows: int  # rows kept
+
+
 class Warehouse:
     """A connection to one warehouse. Use as a context manager; see the module docstring."""
 
     dialect: str = ""
+    #: whether append_raw takes FileRows (DuckDB scans the file itself) besides Arrow tables
+    inserts_file_rows: bool = False
     #: Arrow type -> column type; overridden per target
     max_varchar: int | None = None
 
@@ -133,14 +153,20 @@ class Warehouse:
 
     def commit_file(self, writes: list[tuple[str, str, pa.Table]], lineage: dict[str, Any] | None = None) -> None:
         """Commit one lake file: its raw rows (+ lineage), quarantined rows and ledger row, all or nothing."""
+        self.commit_batch([(writes, lineage)])
+
+    def commit_batch(self, files: list[tuple[list[tuple[str, str, Any]], dict[str, Any] | None]]) -> None:
+        """Commit several lake files in one transaction: each one's raw rows (+ its lineage), quarantined
+        rows and ledger row; all of them or nothing."""
         with self.transaction():
-            for schema, table, data in writes:
-                if not data.num_rows:
-                    continue
-                if schema == "raw" and lineage is not None:
-                    self.append_raw(table, data, lineage)
-                else:
-                    self.append_arrow(schema, table, data)
+            for writes, lineage in files:
+                for schema, table, data in writes:
+                    if not data.num_rows:
+                        continue
+                    if schema == "raw" and lineage is not None:
+                        self.append_raw(table, data, lineage)
+                    else:
+                        self.append_arrow(schema, table, data)
 
     def begin_load(self) -> None:
         """Called once before the first file of a load run; default nothing."""

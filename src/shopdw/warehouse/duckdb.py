@@ -18,7 +18,7 @@ from typing import Any, Callable, Iterator
 import pyarrow as pa
 
 from shopdw.errors import TransientError
-from shopdw.warehouse.base import Warehouse
+from shopdw.warehouse.base import FileRows, Warehouse
 from shopdw.warehouse.errors import classify, with_retries
 
 _TYPES = {"string": "varchar", "large_string": "varchar", "int32": "integer", "int64": "bigint",
@@ -49,6 +49,7 @@ def _literal(value: Any) -> str:
 
 class DuckDBWarehouse(Warehouse):
     dialect = "duckdb"
+    inserts_file_rows = True
 
     def __init__(self, path: str, connect_attempts: int = 6):
         self.path = path
@@ -165,9 +166,12 @@ class DuckDBWarehouse(Warehouse):
     def column_type(self, field: pa.Field) -> str:
         return arrow_to_duckdb_type(field.type)
 
-    def append_raw(self, entity: str, data: pa.Table, lineage: dict[str, Any]) -> None:
+    def append_raw(self, entity: str, data: pa.Table | FileRows, lineage: dict[str, Any]) -> None:
         """Lineage values as SQL literals: DuckDB keeps them as constant vectors (about 3x faster here
         than Arrow columns or bound parameters, which defeat that)."""
+        if isinstance(data, FileRows):
+            self._insert_file_rows(entity, data, lineage)
+            return
         cols = [self.quote_ident(n) for n in data.column_names]
         names = ", ".join(cols + [self.quote_ident(n) for n in lineage])
         consts = ", ".join(_literal(v) for v in lineage.values())
@@ -187,3 +191,30 @@ class DuckDBWarehouse(Warehouse):
             self.execute(f"insert into {self.qualified(schema, table)} ({cols}) select {cols} from __shopdw_append")
         finally:
             self.con.unregister("__shopdw_append")
+
+    def _insert_file_rows(self, entity: str, rows: FileRows, lineage: dict[str, Any]) -> None:
+        """INSERT ... SELECT straight from the validated file: DuckDB decodes the Parquet itself (about
+        twice as fast as through Arrow); a positional join with the keep-mask drops quarantined rows."""
+        names = ", ".join([self.quote_ident(n) for n in rows.columns] + [self.quote_ident(n) for n in lineage])
+        consts = ", ".join(_literal(v) for v in lineage.values())
+        registered = []
+        try:
+            if rows.parquet_path is not None:
+                src = f"read_parquet({_literal(rows.parquet_path)}) s"
+            else:
+                self.con.register("__shopdw_file", rows.arrow)
+                registered.append("__shopdw_file")
+                src = "__shopdw_file s"
+            where = ""
+            if rows.keep is not None:
+                self.con.register("__shopdw_keep", pa.table({"ok": rows.keep}))
+                registered.append("__shopdw_keep")
+                src += " positional join __shopdw_keep m"
+                where = " where m.ok"
+            self.execute(
+                f"insert into {self.qualified('raw', entity)} ({names}) "
+                f"select {', '.join(rows.selects)}, {consts} from {src}{where}"
+            )
+        finally:
+            for name in registered:
+                self.con.unregister(name)

@@ -221,6 +221,11 @@ class RedshiftWarehouse(PostgresWarehouse):
                 self._pending.append((schema, table, data))
         self._pending_files.append(key)
 
+    def commit_batch(self, files: list[tuple[list[tuple[str, str, Any]], dict[str, Any] | None]]) -> None:
+        """Stage each file (see commit_file); they all commit in finish_load's one transaction."""
+        for writes, lineage in files:
+            self.commit_file(writes, lineage)
+
     def manifest(self, entity: str) -> bytes:
         entries = [
             {"url": url, "mandatory": True, "meta": {"content_length": size}} for url, size in self._staged[entity]
