@@ -69,6 +69,15 @@ def test_olist_marts_and_scv(olist_built):
     share = query(settings, "select sum(revenue_share) from analytics.mart_category_performance")[0][0]
     assert abs(share - 1) < Decimal("0.01")
     assert query(settings, "select count(*) from analytics.mart_top_customers")[0][0] == 100
+    # mart_daily_orders counts each sales order once (Olist: 98,199; mart_daily_sales' per-category counts add to 99,002)
+    orders, revenue = query(settings, "select sum(orders), sum(revenue) from analytics.mart_daily_orders")[0]
+    distinct, items_value = query(
+        settings,
+        "select count(distinct order_id), sum(items_value) from analytics.fct_orders "
+        "where order_status not in ('canceled', 'unavailable') and item_count > 0",
+    )[0]
+    assert orders == distinct and 98_000 < orders < 98_400 and revenue == items_value
+    assert query(settings, "select sum(revenue) from analytics.mart_daily_sales")[0][0] == revenue
     top = query(settings, "select customer_unique_id, lifetime_value from analytics.mart_top_customers where rank = 1")[0]
     row = scv(settings, top[0])
     assert row["lifetime_value"] == float(top[1]) and row["orders"] >= 1
