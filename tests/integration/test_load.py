@@ -358,23 +358,21 @@ def test_rerun_reads_only_new_files_and_a_resized_file_is_rejected(tmp_path, mon
 
 
 def test_a_failed_batch_commits_nothing_and_a_rerun_completes_it(target, monkeypatch, tmp_path):
-    """Files commit in batches (one entity's files at a time): an error while writing the second file
-    of a batch rolls back the whole batch (rows, quarantine, ledger), keeps the batches before it, and
-    the next run loads exactly what an uninterrupted run would."""
+    """Files commit in batches (one entity's files at a time): an error while writing a batch (after
+    its raw rows) rolls back the whole batch (rows, quarantine, ledger), keeps the batches before it,
+    and the next run loads exactly what an uninterrupted run would."""
     settings, lake = target
     simulate(lake, days=3, orders_per_day=8, defect_rate=0.05)
     wh_class = type(open_warehouse(settings))
     original = wh_class.append_arrow
-    ledger_rows: list[str] = []
 
-    def fail_on_second_orders_file(self, schema, table, data):
-        if table == "load_ledger" and data["entity"][0].as_py() == "orders":
-            ledger_rows.append(data["path"][0].as_py())
-            if len(ledger_rows) == 2:
-                raise RuntimeError("disk full (simulated)")
+    def fail_on_orders_ledger(self, schema, table, data):
+        if table == "load_ledger" and "orders" in data["entity"].to_pylist():
+            assert data.num_rows == 3  # the orders batch: its raw rows are written by now
+            raise RuntimeError("disk full (simulated)")
         original(self, schema, table, data)
 
-    monkeypatch.setattr(wh_class, "append_arrow", fail_on_second_orders_file)
+    monkeypatch.setattr(wh_class, "append_arrow", fail_on_orders_ledger)
     with pytest.raises(RuntimeError, match="simulated"):
         load(settings, progress=False)
     monkeypatch.setattr(wh_class, "append_arrow", original)

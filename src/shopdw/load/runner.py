@@ -186,47 +186,54 @@ def load(
     validator = Validator()
     wh = _open(settings, lake)
     batch = _Batch()
+    committer = _Committer(wh, validator)
     try:
         with wh.run_lock(timeout=lock_timeout):
-            wh.ensure_tables(all_tables())
-            wh.begin_load()
-            state = read_ledger(wh)
-            files = sorted(lake.list(RAW_PREFIX), key=_sort_key)
-            if until is not None:
-                files = [f for f in files if _sort_key(f)[1] == "" or _sort_key(f)[1] <= until.isoformat()]
-            result.files_seen = len(files)
-            seeded: set[str] = set()
-            with _progress(progress, len(files)) as advance:
-                for f in files:
-                    advance(f.path)
-                    if state.seen(f.path, f.size):  # immutable: recorded before, not read again
-                        result.files_already_done += 1
-                        continue
-                    data = lake.get(f.path)
-                    h = sha256(data)
-                    if (f.path, h) in state.done:
-                        result.files_already_done += 1
-                        continue
-                    entity = _entity(f.path)
-                    if batch.files and (entity != batch.entity or batch.full()):
-                        _flush(wh, batch, validator)
-                        batch = _Batch()
-                    if entity in CONTRACTS and entity != batch.entity:
-                        _seed_parent_keys(entity, validator, wh, seeded)  # parents are committed by now
-                    outcome, writes, prepared = _process(f, data, h, state, validator, wh, loaded_at, run_id)
-                    state.add(f.path, h, outcome.status, len(data))
-                    if prepared is not None:
-                        batch.prepared.append(prepared)
-                        validator.add_file_keys(prepared)  # later files (same batch or not) resolve against them
-                    lineage = _lineage(f.path, outcome_batch(f.path), _ingest(f.path), loaded_at, run_id)
-                    batch.entity = entity
-                    batch.files.append((writes, lineage))
-                    batch.rows += outcome.rows_in_file or 0
-                    batch.bytes += len(data)
-                    batch.last = (f.path, h)
-                    result.files.append(outcome)
-                _flush(wh, batch, validator)
-            wh.finish_load()
+            try:
+                wh.ensure_tables(all_tables())
+                wh.begin_load()
+                state = read_ledger(wh)
+                files = sorted(lake.list(RAW_PREFIX), key=_sort_key)
+                if until is not None:
+                    files = [f for f in files if _sort_key(f)[1] == "" or _sort_key(f)[1] <= until.isoformat()]
+                result.files_seen = len(files)
+                seeded: set[str] = set()
+                with _progress(progress, len(files)) as advance:
+                    for f in files:
+                        advance(f.path)
+                        if state.seen(f.path, f.size):  # immutable: recorded before, not read again
+                            result.files_already_done += 1
+                            continue
+                        data = lake.get(f.path)
+                        h = sha256(data)
+                        if (f.path, h) in state.done:
+                            result.files_already_done += 1
+                            continue
+                        entity = _entity(f.path)
+                        if batch.files and (entity != batch.entity or batch.full()):
+                            committer.submit(batch)
+                            batch = _Batch()
+                        if entity in CONTRACTS and not seeded:  # the first file to check: before any commit
+                            committer.wait()
+                            _seed_parent_keys(validator, wh, seeded)
+                        outcome, writes, prepared = _process(f, data, h, state, validator, wh, loaded_at, run_id)
+                        state.add(f.path, h, outcome.status, len(data))
+                        if prepared is not None:
+                            batch.prepared.append(prepared)
+                            validator.add_file_keys(prepared)  # later files (same batch or not) resolve against them
+                        lineage = _lineage(f.path, outcome_batch(f.path), _ingest(f.path), loaded_at, run_id)
+                        batch.entity = entity
+                        batch.files.append((writes, lineage))
+                        batch.rows += outcome.rows_in_file or 0
+                        batch.bytes += len(data)
+                        batch.last = (f.path, h)
+                        result.files.append(outcome)
+                    committer.submit(batch)
+                    batch = _Batch()
+                    committer.wait()
+                wh.finish_load()
+            finally:
+                committer.shutdown()  # a commit in flight ends before the run lock is released
     finally:
         for p in batch.prepared:
             validator.release(p)
@@ -309,17 +316,18 @@ def _process(f: LakeFile, data: bytes, h: str, state, validator: Validator, wh, 
     return outcome, writes, prepared
 
 
-def _seed_parent_keys(entity: str, validator: Validator, wh, seeded: set[str]) -> None:
-    """Before the first file whose foreign keys point at a parent, load that parent's keys from raw.*."""
-    for fk in CONTRACTS[entity].foreign_keys:
-        if fk.parent in seeded:
-            continue
-        col = wh.quote_ident(fk.parent_column)
-        keys = wh.query_arrow(f"select distinct {col} from {wh.qualified('raw', fk.parent)} where {col} is not null")
-        if keys.num_rows:
-            validator.add_keys(fk.parent, keys.rename_columns([fk.parent_column]).cast(
-                pa.schema([(fk.parent_column, pa.string())])))  # fmt: skip
-        seeded.add(fk.parent)
+def _seed_parent_keys(validator: Validator, wh, seeded: set[str]) -> None:
+    """Once per run, before this run commits anything: every parent's keys already in raw.* (the keys
+    of this run's own files are added as they are validated)."""
+    for parent in sorted({fk.parent for c in CONTRACTS.values() for fk in c.foreign_keys}):
+        for column in sorted(
+            {fk.parent_column for c in CONTRACTS.values() for fk in c.foreign_keys if fk.parent == parent}
+        ):
+            col = wh.quote_ident(column)
+            keys = wh.query_arrow(f"select distinct {col} from {wh.qualified('raw', parent)} where {col} is not null")
+            if keys.num_rows:
+                validator.add_keys(parent, keys.rename_columns([column]).cast(pa.schema([(column, pa.string())])))
+        seeded.add(parent)
 
 
 def outcome_batch(path: str) -> str | None:
@@ -336,13 +344,50 @@ def _ingest(path: str) -> date | None:
         return None
 
 
-def _flush(wh, batch: _Batch, validator: Validator) -> None:
-    """Commit a batch of files in one transaction, then drop their temporary copies."""
-    if batch.files:
-        _commit(wh, batch.files, *batch.last)
-    for p in batch.prepared:
-        validator.release(p)
-    batch.prepared.clear()
+class _Committer:
+    """Commits batches on one background thread while the main thread reads and validates the next
+    batch (DuckDB and the drivers release the GIL). One batch in flight: `submit` waits for the
+    previous one first, and re-raises its error; the main thread never uses the warehouse connection
+    while a commit runs (it calls `wait` first). A batch's temporary files are released once it is done."""
+
+    def __init__(self, wh, validator: Validator):
+        from concurrent.futures import ThreadPoolExecutor
+
+        self.wh, self.validator = wh, validator
+        self.pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="shopdw-commit")
+        self.pending: tuple[Any, _Batch] | None = None
+
+    def submit(self, batch: _Batch) -> None:
+        self.wait()
+        if batch.files:
+            self.pending = (self.pool.submit(_commit, self.wh, batch.files, *batch.last), batch)
+        else:
+            self._release(batch)
+
+    def wait(self) -> None:
+        """Wait for the batch in flight; raise its error."""
+        if self.pending is None:
+            return
+        future, batch = self.pending
+        self.pending = None
+        try:
+            future.result()
+        finally:
+            self._release(batch)
+
+    def shutdown(self) -> None:
+        """Wait for a batch in flight without raising (another error is on its way up), then stop."""
+        try:
+            self.wait()
+        except BaseException:  # noqa: S110 - the error that stopped the run is the one to report
+            pass
+        finally:
+            self.pool.shutdown(wait=True)
+
+    def _release(self, batch: _Batch) -> None:
+        for p in batch.prepared:
+            self.validator.release(p)
+        batch.prepared.clear()
 
 
 def _commit(wh, files, path: str, h: str) -> None:

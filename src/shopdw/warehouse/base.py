@@ -157,8 +157,10 @@ class Warehouse:
 
     def commit_batch(self, files: list[tuple[list[tuple[str, str, Any]], dict[str, Any] | None]]) -> None:
         """Commit several lake files in one transaction: each one's raw rows (+ its lineage), quarantined
-        rows and ledger row; all of them or nothing."""
+        rows and ledger row; all of them or nothing. The meta rows (quarantine, ledger) of all the files
+        go in with one append per table."""
         with self.transaction():
+            meta: dict[tuple[str, str], list[pa.Table]] = {}
             for writes, lineage in files:
                 for schema, table, data in writes:
                     if not data.num_rows:
@@ -166,7 +168,13 @@ class Warehouse:
                     if schema == "raw" and lineage is not None:
                         self.append_raw(table, data, lineage)
                     else:
-                        self.append_arrow(schema, table, data)
+                        meta.setdefault((schema, table), []).append(data)
+            self.append_meta(meta)
+
+    def append_meta(self, meta: dict[tuple[str, str], list[pa.Table]]) -> None:
+        """Append Arrow tables, one append per (schema, table) (inside the current transaction)."""
+        for (schema, table), parts in meta.items():
+            self.append_arrow(schema, table, parts[0] if len(parts) == 1 else pa.concat_tables(parts))
 
     def begin_load(self) -> None:
         """Called once before the first file of a load run; default nothing."""

@@ -192,6 +192,57 @@ class DuckDBWarehouse(Warehouse):
         finally:
             self.con.unregister("__shopdw_append")
 
+    def commit_batch(self, files: list[tuple[list[tuple[str, str, Any]], dict[str, Any] | None]]) -> None:
+        """One transaction. Consecutive Parquet files of one entity with nothing quarantined and the same
+        column types are inserted by one statement over all of them (DuckDB reads the files in
+        parallel and keeps their order; each row's lineage follows its file); the rest file by file."""
+        with self.transaction():
+            run: list[tuple[str, FileRows, dict[str, Any]]] = []
+            meta: dict[tuple[str, str], list[pa.Table]] = {}
+            for writes, lineage in files:
+                for schema, table, data in writes:
+                    if not data.num_rows:
+                        continue
+                    if schema == "raw" and lineage is not None:
+                        if isinstance(data, FileRows) and data.parquet_path is not None and data.keep is None:
+                            if run and (run[0][0] != table or run[0][1].selects != data.selects):
+                                self._insert_parquet_run(run)
+                                run = []
+                            run.append((table, data, lineage))
+                            continue
+                        self._insert_parquet_run(run)
+                        run = []
+                        self.append_raw(table, data, lineage)
+                    else:
+                        meta.setdefault((schema, table), []).append(data)
+            self._insert_parquet_run(run)
+            self.append_meta(meta)
+
+    def _insert_parquet_run(self, run: list[tuple[str, FileRows, dict[str, Any]]]) -> None:
+        if not run:
+            return
+        if len(run) == 1:
+            entity, rows, lineage = run[0]
+            self._insert_file_rows(entity, rows, lineage)
+            return
+        entity, first, lineage0 = run[0]
+        names = ", ".join([self.quote_ident(n) for n in first.columns] + [self.quote_ident(n) for n in lineage0])
+        lineage_sql = []
+        for name in lineage0:
+            values = [lineage[name] for _, _, lineage in run]
+            if all(v == values[0] for v in values):
+                lineage_sql.append(_literal(values[0]))
+            else:  # the filename column is constant per file, so this is evaluated once per file chunk
+                whens = " ".join(
+                    f"when {_literal(rows.parquet_path)} then {_literal(v)}" for (_, rows, _), v in zip(run, values)
+                )
+                lineage_sql.append(f"case s.filename {whens} end")
+        paths = ", ".join(_literal(rows.parquet_path) for _, rows, _ in run)
+        self.execute(
+            f"insert into {self.qualified('raw', entity)} ({names}) select {', '.join(first.selects)}, "
+            f"{', '.join(lineage_sql)} from read_parquet([{paths}], filename = true, union_by_name = true) s"
+        )
+
     def _insert_file_rows(self, entity: str, rows: FileRows, lineage: dict[str, Any]) -> None:
         """INSERT ... SELECT straight from the validated file: DuckDB decodes the Parquet itself (about
         twice as fast as through Arrow); a positional join with the keep-mask drops quarantined rows."""
