@@ -3,13 +3,17 @@
 Data: the simulator's Parquet lake for N orders (default 1,000,000: 30 days x 33,334 orders per
 day, every entity), generated once into benchmarks/_work/load/lake (reused when present).
 
-DuckDB:  shopdw load (validation + ledger + per-file transactions)
+DuckDB:  shopdw load (validation + ledger + lineage, one transaction per batch of files)
          vs the floor: DuckDB's own CREATE TABLE AS SELECT * FROM read_parquet([...]) per entity
          vs dlt (pyarrow mode, duckdb destination) loading the same files as Arrow tables.
 Postgres: shopdw load vs a bare COPY (FROM STDIN, CSV) of the same rows into the same tables,
          on a throwaway PostgreSQL server (tests/servers.py).
 
 Usage:  .venv/bin/python benchmarks/bench_load.py [--orders 1000000] [--days 30] [--skip-postgres] [--skip-dlt]
+
+Prints and records (benchmarks/_work/load/results_<orders>_<days>.json, and results.json for the
+latest run) wall seconds, this process's CPU seconds for the in-process runs (the PostgreSQL
+server's own CPU is not in them) and the load average, since the machine may be shared.
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ from __future__ import annotations
 import argparse
 import io
 import json
+import os
 import shutil
 import sys
 import time
@@ -151,16 +156,29 @@ def main() -> None:
     shutil.rmtree(run, ignore_errors=True)
     run.mkdir(parents=True)
     results: dict[str, float] = {}
+    cpu: dict[str, float] = {}
+    load_avg: dict[str, float] = {}
 
-    results["floor_duckdb_ctas"] = bench_floor(files, run / "floor.duckdb")
-    print(f"floor (DuckDB CTAS read_parquet): {results['floor_duckdb_ctas']:.2f}s", flush=True)
-    secs, d = bench_shopdw(Settings(lake=str(lake_dir), duckdb_path=str(run / "shopdw.duckdb")))
+    def timed(name: str, fn):
+        c = time.process_time()
+        out = fn()
+        cpu[name] = time.process_time() - c
+        load_avg[name] = os.getloadavg()[0]
+        return out
+
+    results["floor_duckdb_ctas"] = timed("floor_duckdb_ctas", lambda: bench_floor(files, run / "floor.duckdb"))
+    print(f"floor (DuckDB CTAS read_parquet): {results['floor_duckdb_ctas']:.2f}s "
+          f"(cpu {cpu['floor_duckdb_ctas']:.2f}s, load {load_avg['floor_duckdb_ctas']:.2f})", flush=True)  # fmt: skip
+    secs, d = timed("shopdw_duckdb",
+                    lambda: bench_shopdw(Settings(lake=str(lake_dir), duckdb_path=str(run / "shopdw.duckdb"))))  # fmt: skip
     assert d["rows_loaded"] + d["rows_quarantined"] == n_rows, d
     results["shopdw_duckdb"] = secs
-    print(f"shopdw load (duckdb): {secs:.2f}s  {d['rows_loaded']:,} rows", flush=True)
+    print(f"shopdw load (duckdb): {secs:.2f}s (cpu {cpu['shopdw_duckdb']:.2f}s, load "
+          f"{load_avg['shopdw_duckdb']:.2f})  {d['rows_loaded']:,} rows", flush=True)  # fmt: skip
     if not args.skip_dlt:
-        results["dlt_duckdb_pyarrow"] = bench_dlt(files, run)
-        print(f"dlt (pyarrow -> duckdb): {results['dlt_duckdb_pyarrow']:.2f}s", flush=True)
+        results["dlt_duckdb_pyarrow"] = timed("dlt_duckdb_pyarrow", lambda: bench_dlt(files, run))
+        print(f"dlt (pyarrow -> duckdb): {results['dlt_duckdb_pyarrow']:.2f}s "
+              f"(cpu {cpu['dlt_duckdb_pyarrow']:.2f}s, load {load_avg['dlt_duckdb_pyarrow']:.2f})", flush=True)  # fmt: skip
     if not args.skip_postgres:
         import psycopg
 
@@ -171,20 +189,27 @@ def main() -> None:
             with psycopg.connect(server, autocommit=True) as con:
                 con.execute("create database bench_shopdw")
                 con.execute("create database bench_bare")
-            results["bare_copy_postgres"] = bench_bare_copy(files, f"{base}/bench_bare")
-            print(f"bare COPY (postgres): {results['bare_copy_postgres']:.2f}s", flush=True)
+            results["bare_copy_postgres"] = timed("bare_copy_postgres",
+                                                  lambda: bench_bare_copy(files, f"{base}/bench_bare"))  # fmt: skip
+            print(f"bare COPY (postgres): {results['bare_copy_postgres']:.2f}s "
+                  f"(load {load_avg['bare_copy_postgres']:.2f})", flush=True)  # fmt: skip
             pg = Settings(lake=str(lake_dir), target="postgres", postgres_dsn=Secret(f"{base}/bench_shopdw"))
-            secs, d = bench_shopdw(pg)
+            secs, d = timed("shopdw_postgres", lambda: bench_shopdw(pg))
             results["shopdw_postgres"] = secs
-            print(f"shopdw load (postgres): {secs:.2f}s", flush=True)
+            print(f"shopdw load (postgres): {secs:.2f}s (load {load_avg['shopdw_postgres']:.2f})", flush=True)
     ratios = {"duckdb_vs_floor": results["shopdw_duckdb"] / results["floor_duckdb_ctas"]}
     if "dlt_duckdb_pyarrow" in results:
         ratios["duckdb_vs_dlt"] = results["shopdw_duckdb"] / results["dlt_duckdb_pyarrow"]
     if "shopdw_postgres" in results:
         ratios["postgres_vs_bare_copy"] = results["shopdw_postgres"] / results["bare_copy_postgres"]
+    ratios["duckdb_vs_floor_cpu"] = cpu["shopdw_duckdb"] / cpu["floor_duckdb_ctas"]
     out = {"orders": args.orders, "days": args.days, "files": n_files, "rows": n_rows, "parquet_mb": round(size / 1e6),
-           "seconds": {k: round(v, 2) for k, v in results.items()}, "ratios": {k: round(v, 2) for k, v in ratios.items()}}  # fmt: skip
-    (WORK / "results.json").write_text(json.dumps(out, indent=2))
+           "seconds": {k: round(v, 2) for k, v in results.items()}, "ratios": {k: round(v, 2) for k, v in ratios.items()},
+           "cpu_seconds_this_process": {k: round(v, 2) for k, v in cpu.items()},
+           "load_average_1min_after": {k: round(v, 2) for k, v in load_avg.items()}}  # fmt: skip
+    text = json.dumps(out, indent=2)
+    (WORK / f"results_{args.orders}_{args.days}.json").write_text(text)
+    (WORK / "results.json").write_text(text)
     print(json.dumps(out, indent=2))
 
 
