@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 import json
 import os
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -133,3 +133,43 @@ def test_dbt_project_sets_materialization_per_folder():
     assert m["staging"]["+materialized"] == "view"
     assert m["marts"]["facts"]["+materialized"] == "incremental"
     assert Path(PROJECT_DIR / "macros" / "generate_schema_name.sql").exists()
+
+
+def test_incremental_watermarks_per_model_and_an_old_plain_table_is_dropped(tmp_path):
+    """incremental_since: None until every incremental model holds rows; then each model's newest
+    _loaded_at minus the lookback. A table from before a model became incremental (no
+    _loaded_at) is dropped so the build recreates it in full."""
+    import duckdb
+
+    from shopdw.transform import INCREMENTAL_MODELS, LOOKBACK_MINUTES, _vars, incremental_since
+
+    path = tmp_path / "w.duckdb"
+    s = Settings(duckdb_path=str(path))
+    con = duckdb.connect(str(path))
+    for schema in {sch for sch, _ in INCREMENTAL_MODELS}:
+        con.execute(f"create schema {schema}")
+    stamps = {}
+    for i, (schema, table) in enumerate(INCREMENTAL_MODELS):
+        stamps[table] = datetime(2026, 1, 1 + i, 8, 30)
+        con.execute(f"create table {schema}.{table} (k varchar, _loaded_at timestamp)")
+        con.execute(f"insert into {schema}.{table} values ('a', ?), ('b', ?)", [stamps[table] - timedelta(days=1), stamps[table]])
+    con.execute("delete from analytics.fct_reviews")
+    con.close()
+    assert incremental_since(s) is None  # an empty incremental model: a full build, every row tested
+    con = duckdb.connect(str(path))
+    con.execute("insert into analytics.fct_reviews values ('a', ?)", [stamps["fct_reviews"]])
+    con.close()
+    since = incremental_since(s)
+    assert since == {t: ts - timedelta(minutes=LOOKBACK_MINUTES) for t, ts in stamps.items()}
+    assert _vars(s, since)["dbt_incremental_since"]["fct_orders"] == "2026-01-04 07:30:00"
+    assert _vars(s)["dbt_incremental_since"] == {}
+
+    con = duckdb.connect(str(path))
+    con.execute("drop table intermediate.int_seller_versions")
+    con.execute("create table intermediate.int_seller_versions (seller_id varchar)")  # the old plain table
+    con.close()
+    assert incremental_since(s) is None
+    con = duckdb.connect(str(path))
+    left = con.execute("select count(*) from information_schema.tables where table_name = 'int_seller_versions'").fetchone()
+    con.close()
+    assert left == (0,)
