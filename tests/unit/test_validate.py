@@ -211,19 +211,34 @@ def test_corrupt_data_page_with_a_good_footer_is_rejected(v):
 
 
 def test_killed_loaders_scratch_is_removed(tmp_path):
+    """A killed loader's scratch folder (its lock file no longer held) goes; a live loader's stays."""
     import subprocess
     import sys
 
-    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
-    stale = tmp_path / f"shopdw-load-{dead.stdout.strip()}-abc"
+    stale = tmp_path / "shopdw-load-4242-abc"
     stale.mkdir()
+    (stale / ".lock").write_bytes(b"")
     (stale / "f1.parquet").write_bytes(b"x")
-    other = tmp_path / "unrelated"
-    other.mkdir()
-    val = Validator(scratch_dir=str(tmp_path))
+    half_made = tmp_path / "shopdw-load-4343-new"  # no lock file yet: being created, kept
+    half_made.mkdir()
+    code = f"""
+import sys
+from shopdw.load.validate import Validator
+v = Validator(scratch_dir={str(tmp_path)!r})
+print(v._scratch.name, flush=True)
+sys.stdin.readline()
+v.close()
+"""
+    live = subprocess.Popen([sys.executable, "-c", code], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
     try:
-        assert not stale.exists() and other.exists()
-        assert [p.name.startswith(f"shopdw-load-{os.getpid()}-") for p in tmp_path.iterdir() if p != other] == [True]
+        live_dir = live.stdout.readline().strip()
+        assert not stale.exists()  # removed by the live loader's start
+        val = Validator(scratch_dir=str(tmp_path))
+        try:
+            assert os.path.isdir(live_dir) and half_made.exists()
+            assert os.path.basename(val._scratch.name).startswith(f"shopdw-load-{os.getpid()}-")
+        finally:
+            val.close()
     finally:
-        val.close()
-    assert [p.name for p in tmp_path.iterdir()] == ["unrelated"]
+        live.communicate("\n", timeout=60)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["shopdw-load-4343-new"]

@@ -20,8 +20,10 @@ file order), and `Prepared`/`Validator.good_arrow` decodes them to Arrow for the
 
 from __future__ import annotations
 
+import fcntl
 import os
 import tempfile
+import time
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
@@ -217,9 +219,14 @@ def _scratch_dir() -> str:
     return shm if os.path.isdir(shm) and os.access(shm, os.W_OK) else tempfile.gettempdir()
 
 
+SCRATCH_LOCK = ".lock"  # each loader holds an exclusive flock on it while its folder is in use
+
+
 def _remove_stale_scratch(parent: str) -> None:
-    """Remove scratch folders of loaders that died without cleaning up (killed: the folder name
-    carries the process id), so a crash does not leave file copies in RAM."""
+    """Remove scratch folders of loaders that died without cleaning up (killed), so a crash does not
+    leave file copies in RAM: a folder whose lock file can be locked has no live owner (the lock goes
+    with the process, whatever its PID namespace). A folder without a lock file yet is only removed
+    once it is an hour old (its loader may be creating it right now)."""
     import shutil
 
     try:
@@ -229,15 +236,25 @@ def _remove_stale_scratch(parent: str) -> None:
     for name in names:
         if not name.startswith(SCRATCH_PREFIX):
             continue
-        pid = name[len(SCRATCH_PREFIX) :].split("-", 1)[0]
-        if not pid.isdigit() or int(pid) == os.getpid():
+        folder = os.path.join(parent, name)
+        try:
+            fd = os.open(os.path.join(folder, SCRATCH_LOCK), os.O_RDWR)
+        except FileNotFoundError:
+            try:
+                if time.time() - os.stat(folder).st_mtime > 3600:
+                    shutil.rmtree(folder, ignore_errors=True)
+            except OSError:
+                pass
+            continue
+        except OSError:  # not ours to open
             continue
         try:
-            os.kill(int(pid), 0)
-        except ProcessLookupError:
-            shutil.rmtree(os.path.join(parent, name), ignore_errors=True)
-        except OSError:  # alive (another user's process)
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:  # held: its loader is alive
+            os.close(fd)
             continue
+        shutil.rmtree(folder, ignore_errors=True)
+        os.close(fd)
 
 
 def _data_errors():
@@ -273,6 +290,8 @@ class Validator:
         parent = scratch_dir or _scratch_dir()
         _remove_stale_scratch(parent)
         self._scratch = tempfile.TemporaryDirectory(prefix=f"{SCRATCH_PREFIX}{os.getpid()}-", dir=parent)
+        self._scratch_lock = os.open(os.path.join(self._scratch.name, SCRATCH_LOCK), os.O_RDWR | os.O_CREAT, 0o600)
+        fcntl.flock(self._scratch_lock, fcntl.LOCK_EX)
         self._seq = 0
         self._open: dict[str, Prepared] = {}
 
@@ -294,6 +313,7 @@ class Validator:
             self.release(p)
         self.con.close()
         self._scratch.cleanup()
+        os.close(self._scratch_lock)  # after the folder is gone: no other loader removes it under us
 
     # ---- one file ----------------------------------------------------------------------------
     def check(self, entity: str, fmt: str, data: bytes, ingest_date: date) -> Checked:
