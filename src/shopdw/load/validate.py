@@ -392,7 +392,7 @@ class Validator:
             except Exception as e:
                 raise _unreadable("parquet", e) from None
             lower = [n.lower() for n in schema.names]
-            if len(set(lower)) == len(lower) and "file_row_number" not in lower:
+            if len(set(lower)) == len(lower) and not {"file_row_number", "filename"} & set(lower):
                 path = os.path.join(self._scratch.name, f"f{p.tag}.parquet")
                 with open(path, "wb") as fh:
                     fh.write(data)
@@ -400,7 +400,8 @@ class Validator:
                 p.relation = f"read_parquet({lit(path)}, file_row_number = true)"
                 p.rn = "(s.file_row_number + 1)"
                 return
-        # CSV, JSON, and Parquet whose column names DuckDB would not keep apart: decode to Arrow here
+        # CSV, JSON, and Parquet with column names DuckDB would not keep apart (or that clash with the
+        # file_row_number / filename columns its scans add): decode to Arrow here
         table = read_table(data, p.fmt, contract, self.con)
         p.schema = table.schema
         p.arrow = table.append_column(RN, pa.array(np.arange(1, table.num_rows + 1, dtype=np.int64)))
