@@ -184,7 +184,11 @@ def load(
     result = LoadResult(run_id=run_id, target=settings.target)
     loaded_at = datetime.now(timezone.utc).replace(tzinfo=None, microsecond=0)
     validator = Validator()
-    wh = _open(settings, lake)
+    try:
+        wh = _open(settings, lake)
+    except BaseException:
+        validator.close()
+        raise
     batch = _Batch()
     committer = _Committer(wh, validator)
     try:
