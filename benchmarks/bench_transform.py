@@ -163,9 +163,7 @@ def _build(settings, full_refresh: bool, select) -> dict:
 
 
 def build_in_child(settings, full_refresh: bool, select) -> dict:
-    """Each build in a fresh process, as `shopdw transform` runs it (measured: an incremental
-    build in the process that just ran the full build at 1M orders took 280 s, in a fresh
-    process 47 s; see benchmarks/README.md)."""
+    """Each build in a fresh process, as `shopdw transform` runs it, so its CPU time is its own."""
     ctx = multiprocessing.get_context("spawn")
     with ctx.Pool(1) as pool:
         return pool.apply(_build, (settings, full_refresh, select))

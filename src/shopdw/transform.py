@@ -21,7 +21,7 @@ import threading
 import time
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any, Iterator, Sequence
@@ -34,7 +34,8 @@ from shopdw.errors import ConfigError, DataError, ShopdwError, TransientError
 PROJECT_DIR = Path(__file__).resolve().parent / "dbt"
 PROFILE = "shopdw"
 PASSWORD_ENV = "SHOPDW_DBT_PASSWORD"  # read by env_var() in the generated profile
-LOOKBACK_MINUTES = 60  # dbt var lookback_minutes: see macros/incremental.sql
+LOOKBACK_MINUTES = 15  # dbt var lookback_minutes: see loaded_since in macros/incremental.sql
+RUN_LOCK_TIMEOUT = 600.0  # seconds a build waits for a load (or another run) to finish
 ANALYTICS_SCHEMA = "analytics"
 # The incremental models: (schema, table). Each holds _loaded_at, its watermark.
 INCREMENTAL_MODELS = (
@@ -323,9 +324,11 @@ def transform(
     start = time.perf_counter()
     with _progress(progress, f"dbt build on {settings.target}"):
         _ensure_raw_schema(settings)
-        since = None if full_refresh else incremental_since(settings)
-        with _dbt_env(settings, since) as (tmpdir, flags):
-            res = _invoke(args + flags)
+        # no load commits while dbt runs: rows stamped at a model's watermark were all there
+        with _run_lock(settings):
+            since = None if full_refresh else incremental_since(settings)
+            with _dbt_env(settings, since) as (tmpdir, flags):
+                res = _invoke(args + flags)
     seconds = time.perf_counter() - start
     result = TransformResult(settings.target, "build", full_refresh, select_list or None, seconds)
     if res.result is not None and hasattr(res.result, "results"):
@@ -337,10 +340,29 @@ def transform(
     return result
 
 
+@contextmanager
+def _run_lock(settings: Settings) -> Iterator[None]:
+    """Hold the warehouse's run lock (the loader's; re-entrant, so inside `shopdw run` it is the
+    run's own) while dbt runs, with no connection left open (dbt opens the warehouse itself)."""
+    from shopdw.warehouse import open_warehouse
+
+    wh = open_warehouse(settings)
+    try:
+        lock = wh.run_lock(timeout=RUN_LOCK_TIMEOUT)
+        lock.__enter__()
+    finally:
+        wh.close()
+    try:
+        yield
+    finally:
+        lock.__exit__(None, None, None)
+
+
 def incremental_since(settings: Settings) -> dict[str, datetime] | None:
-    """Each incremental model's watermark, {model: its newest _loaded_at minus LOOKBACK_MINUTES}
-    (what its incremental run re-reads, see macros/incremental.sql). None when any of them does
-    not exist or is empty: that build is a full one for it, and every row is tested.
+    """Each incremental model's watermark, {model: the newest _loaded_at it holds} (its
+    incremental run reads the raw rows loaded after it, and those stamped in the
+    LOOKBACK_MINUTES before it: loaded_since in macros/incremental.sql). None when any of them
+    does not exist or is empty: that build is a full one for it, and every row is tested.
 
     A table left by a version of the project in which the model was not incremental (no
     _loaded_at column) is dropped: it is derived from raw and the build recreates it in full."""
@@ -369,7 +391,7 @@ def incremental_since(settings: Settings) -> dict[str, datetime] | None:
             newest[table] = wh.query(f"select max(_loaded_at) from {relation}")[0][0]  # noqa: S608
     if any(n is None for n in newest.values()):
         return None
-    return {m: n - timedelta(minutes=LOOKBACK_MINUTES) for m, n in newest.items() if n is not None}
+    return {m: n for m, n in newest.items() if n is not None}
 
 
 def _ensure_raw_schema(settings: Settings) -> None:

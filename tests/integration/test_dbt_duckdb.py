@@ -223,8 +223,8 @@ def test_incremental_tests_check_only_rows_loaded_since_the_watermark(built):
     """An incremental run's tests of an incremental model skip the rows loaded before its
     watermark; a full refresh tests every row (here the same test, on a row broken on purpose)."""
     s, since = built["inc"], built["since_run3"]["fct_orders"]
-    # run 2 held batches up to 2018-03-05 (stamped 23:30): its newest row minus the lookback
-    assert since == datetime(2018, 3, 5, 22, 30)
+    # run 2 held batches up to 2018-03-05 (stamped 23:30): the newest row it held
+    assert since == datetime(2018, 3, 5, 23, 30)
     old = query(s, "select order_id from analytics.fct_orders where _loaded_at <= %s order by 1 limit 1", (since,))
     assert old
     query(s, "update analytics.fct_orders set order_status = 'lost_in_transit' where order_id = %s", (old[0][0],))

@@ -137,11 +137,11 @@ def test_dbt_project_sets_materialization_per_folder():
 
 def test_incremental_watermarks_per_model_and_an_old_plain_table_is_dropped(tmp_path):
     """incremental_since: None until every incremental model holds rows; then each model's newest
-    _loaded_at minus the lookback. A table from before a model became incremental (no
+    _loaded_at (its watermark). A table from before a model became incremental (no
     _loaded_at) is dropped so the build recreates it in full."""
     import duckdb
 
-    from shopdw.transform import INCREMENTAL_MODELS, LOOKBACK_MINUTES, _vars, incremental_since
+    from shopdw.transform import INCREMENTAL_MODELS, _vars, incremental_since
 
     path = tmp_path / "w.duckdb"
     s = Settings(duckdb_path=str(path))
@@ -160,8 +160,8 @@ def test_incremental_watermarks_per_model_and_an_old_plain_table_is_dropped(tmp_
     con.execute("insert into analytics.fct_reviews values ('a', ?)", [stamps["fct_reviews"]])
     con.close()
     since = incremental_since(s)
-    assert since == {t: ts - timedelta(minutes=LOOKBACK_MINUTES) for t, ts in stamps.items()}
-    assert _vars(s, since)["dbt_incremental_since"]["fct_orders"] == "2026-01-04 07:30:00"
+    assert since == stamps
+    assert _vars(s, since)["dbt_incremental_since"]["fct_orders"] == "2026-01-04 08:30:00"
     assert _vars(s)["dbt_incremental_since"] == {}
 
     con = duckdb.connect(str(path))

@@ -1,23 +1,28 @@
-{#- The incremental watermark of a model: the newest raw _loaded_at it holds minus
-    `lookback_minutes` (the beginning of time when the model is empty). The loader stamps every
-    row of a load run with the run's start time, taken before it waits (at most its lock
-    timeout, 10 minutes by default) for the warehouse's run lock, so a run committed after a
-    build can carry a stamp somewhat older than the newest one that build saw; the lookback
-    re-reads those. It is minutes, not days: every key loaded inside it is re-derived. -#}
-{% macro incremental_since() -%}
-    (
-        select coalesce(
-            {{ dbt.dateadd('minute', -1 * var('lookback_minutes', 60) | int, 'max(_loaded_at)') }},
-            cast('1900-01-01 00:00:00' as {{ dbt.type_timestamp() }})
-        )
-        from {{ this }}
-    )
+{#- The incremental watermark of a model: the newest raw _loaded_at it holds (the beginning of
+    time when it is empty). -#}
+{% macro incremental_watermark() -%}
+    (select coalesce(max(_loaded_at), cast('1900-01-01 00:00:00' as {{ dbt.type_timestamp() }})) from {{ this }})
 {%- endmacro %}
 
-{#- Keys of a raw table with a row loaded since the model's watermark. Sargable on raw:
+{#- Raw rows an incremental run must (re)read, given the watermark W (a SQL expression):
+    - every row loaded after W;
+    - rows stamped in the `lookback_minutes` before W, but not at W itself. The loader stamps all
+      rows of a load run with the run's start time, taken before it waits for the warehouse's run
+      lock (at most its lock timeout, 10 minutes by default); a run that stamped first but got the
+      lock after a later-stamped run and after a build committed rows older than what the build saw.
+    Rows stamped exactly W belong to a run that had committed before the build (shopdw transform
+    holds the run lock while dbt runs), so they are not read again: after a backfill loaded in
+    one run, the next day's build reads that day only. -#}
+{% macro loaded_since(watermark) -%}
+    (_loaded_at > {{ watermark }}
+     or (_loaded_at < {{ watermark }}
+         and _loaded_at > {{ dbt.dateadd('minute', -1 * var('lookback_minutes', 15) | int, watermark) }}))
+{%- endmacro %}
+
+{#- Keys of a raw table with a row to (re)read since the model's watermark. Sargable on raw:
     a scan of _loaded_at, no ranking of versions. -#}
 {% macro loaded_keys(entity, key) -%}
-    select {{ key }} from {{ source('raw', entity) }} where _loaded_at > {{ shopdw.incremental_since() }}
+    select {{ key }} from {{ source('raw', entity) }} where {{ shopdw.loaded_since(shopdw.incremental_watermark()) }}
 {%- endmacro %}
 
 {#- Order ids with a raw row (of the given order entities) loaded since the model's watermark. -#}
@@ -78,7 +83,7 @@
     test checks). When `shopdw transform` runs incrementally it sets the var
     dbt_incremental_since to each incremental model's watermark before the run ({model: 'YYYY-MM-DD
     HH:MM:SS'}); a test of an incremental model that has a _loaded_at column then checks only
-    the rows loaded since that watermark, i.e. the rows this run (re)wrote from new raw rows
+    the rows loaded since that watermark (loaded_since), i.e. the rows this run (re)wrote from raw rows
     (rows rewritten only because a dimension version changed keep an older _loaded_at and are
     not re-tested). A full build or --full-refresh leaves the var empty: every row is tested.
     An explicit `where` config still applies. -#}
@@ -93,7 +98,8 @@
                   and (node.alias or node.name) | lower == relation.identifier | lower
                   and node.schema | lower == relation.schema | lower
                   and since.get(node.name) -%}
-                {%- do restricted.append("_loaded_at > cast('" ~ shopdw.checked_timestamp(since[node.name]) ~ "' as " ~ dbt.type_timestamp() ~ ")") -%}
+                {%- set watermark = "cast('" ~ shopdw.checked_timestamp(since[node.name]) ~ "' as " ~ dbt.type_timestamp() ~ ")" -%}
+                {%- do restricted.append(shopdw.loaded_since(watermark)) -%}
             {%- endif -%}
         {%- endfor -%}
     {%- endif -%}
