@@ -262,18 +262,18 @@ def test_dropped_postgres_connection_is_retried(tmp_path, pg_dsn, monkeypatch):
     settings = Settings(lake=str(tmp_path / "lake"), target="postgres", postgres_dsn=Secret(pg_dsn))
     lake = open_lake(settings.lake)
     simulate(lake, days=2, orders_per_day=5)
-    original = PostgresWarehouse.append_arrow
+    original = PostgresWarehouse.append_raw
     kills = []
 
-    def append_then_die(self, schema, table, data):
-        original(self, schema, table, data)
-        if table == "orders" and not kills:  # rows written, transaction not committed yet
+    def append_then_die(self, entity, data, lineage):
+        original(self, entity, data, lineage)
+        if entity == "orders" and not kills:  # rows written, transaction not committed yet
             pid = self.conn.info.backend_pid
             with psycopg.connect(pg_dsn, autocommit=True) as other:
                 other.execute("select pg_terminate_backend(%s)", (pid,))
             kills.append(pid)
 
-    monkeypatch.setattr(PostgresWarehouse, "append_arrow", append_then_die)
+    monkeypatch.setattr(PostgresWarehouse, "append_raw", append_then_die)
     result = load(settings, progress=False)
     assert kills and result.exit_code == 0
     assert raw_counts(settings) == parquet_rows(lake)
