@@ -17,7 +17,7 @@ from __future__ import annotations
 import secrets
 import time
 from dataclasses import asdict, dataclass, field
-from datetime import date, datetime, timezone
+from datetime import date, datetime, timedelta, timezone
 from typing import Any
 
 import pyarrow as pa
@@ -136,6 +136,18 @@ def _sort_key(f: LakeFile) -> tuple:
         return (-1, "", f.path)
 
 
+def load_stamp(newest: datetime | None, now: datetime | None = None) -> datetime:
+    """This run's `_loaded_at`: taken under the run lock and always after every earlier run's stamp
+    (whole seconds; one second past the newest when the clock has not moved on or went back), so an
+    incremental dbt build that read everything up to its watermark never misses a later load."""
+    stamp = (now or datetime.now(timezone.utc)).replace(tzinfo=None, microsecond=0)
+    if newest is not None:
+        newest = newest.replace(tzinfo=None)
+        if stamp <= newest:
+            stamp = newest.replace(microsecond=0) + timedelta(seconds=1)
+    return stamp
+
+
 def _lineage(path: str, batch_id: str, ingest_date: date, loaded_at: datetime, run_id: str) -> dict[str, Any]:
     return {"_source_file": path, "_batch_id": batch_id, "_ingest_date": ingest_date, "_loaded_at": loaded_at,
             "_run_id": run_id}  # fmt: skip
@@ -182,7 +194,6 @@ def load(
     run_id = run_id or new_run_id()
     lake = lake_from_settings(settings)
     result = LoadResult(run_id=run_id, target=settings.target)
-    loaded_at = datetime.now(timezone.utc).replace(tzinfo=None, microsecond=0)
     validator = Validator()
     try:
         wh = _open(settings, lake)
@@ -197,6 +208,7 @@ def load(
                 wh.ensure_tables(all_tables())
                 wh.begin_load()
                 state = read_ledger(wh)
+                loaded_at = load_stamp(wh.query("select max(loaded_at) from meta.load_ledger")[0][0])
                 files = sorted(lake.list(RAW_PREFIX), key=_sort_key)
                 if until is not None:
                     files = [f for f in files if _sort_key(f)[1] == "" or _sort_key(f)[1] <= until.isoformat()]
