@@ -208,7 +208,8 @@ def load(
                 wh.ensure_tables(all_tables())
                 wh.begin_load()
                 state = read_ledger(wh)
-                loaded_at = load_stamp(wh.query("select max(loaded_at) from meta.load_ledger")[0][0])
+                newest = wh.query("select max(loaded_at) from meta.load_ledger")
+                loaded_at = load_stamp(newest[0][0] if newest else None)
                 files = sorted(lake.list(RAW_PREFIX), key=_sort_key)
                 if until is not None:
                     files = [f for f in files if _sort_key(f)[1] == "" or _sort_key(f)[1] <= until.isoformat()]
