@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import re
 import tomllib
 from dataclasses import dataclass, field, fields
 from pathlib import Path
@@ -36,6 +37,9 @@ class Settings:
     lake: str = "./lake"
     target: str = "duckdb"
     duckdb_path: str = "./warehouse/shopdw.duckdb"
+    # DuckDB's buffer pool per connection (loader, dbt, gate, publish): DuckDB spills to a temp folder
+    # beside the file beyond it. DuckDB's own default is 80 % of RAM; "" keeps that.
+    duckdb_memory_limit: str = "1GB"
     postgres_dsn: Secret | None = None
     s3_endpoint: str | None = None
     s3_region: str | None = None
@@ -104,7 +108,22 @@ def _coerce(settings: Settings, values: Mapping[str, Any], origin: str) -> Setti
         setattr(settings, key, value)
     if settings.target not in TARGETS:
         raise ConfigError(f"target {settings.target!r} (from {origin}) is not one of {', '.join(TARGETS)}")
+    if "duckdb_memory_limit" in values:
+        check_memory_limit(settings.duckdb_memory_limit, origin)
     return settings
+
+
+_MEMORY_LIMIT = re.compile(r"(?i)^\s*(\d+(\.\d+)?\s*(b|kb|mb|gb|tb|kib|mib|gib|tib)|\d{1,2}(\.\d+)?\s*%)\s*$")
+
+
+def check_memory_limit(value: str | None, origin: str = "settings") -> str:
+    """A DuckDB memory_limit value ("1GB", "512MiB", "50%") or "" for DuckDB's default; ConfigError otherwise."""
+    text = (value or "").strip()
+    if text and not _MEMORY_LIMIT.match(text):
+        raise ConfigError(
+            f"setting 'duckdb_memory_limit' from {origin} must be a size like 1GB, 512MiB or 50%, got {value!r}"
+        )
+    return text
 
 
 def load_settings(

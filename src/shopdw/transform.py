@@ -28,7 +28,7 @@ from typing import Any, Iterator, Sequence
 
 import yaml
 
-from shopdw.config import Settings, require
+from shopdw.config import Settings, check_memory_limit, require
 from shopdw.errors import ConfigError, DataError, ShopdwError, TransientError
 
 PROJECT_DIR = Path(__file__).resolve().parent / "dbt"
@@ -173,6 +173,9 @@ def profile_for(settings: Settings) -> tuple[dict[str, Any], str | None]:
         path = Path(settings.duckdb_path).expanduser().resolve()
         path.parent.mkdir(parents=True, exist_ok=True)
         output: dict[str, Any] = {"type": "duckdb", "path": str(path), "schema": "main", "threads": threads}
+        limit = check_memory_limit(settings.duckdb_memory_limit)
+        if limit:
+            output["settings"] = {"memory_limit": limit}
         password = None
     elif settings.target == "postgres":
         require(settings, "postgres_dsn")

@@ -30,7 +30,22 @@ def test_bad_values_name_the_setting(tmp_path):
         load_settings(env={"SHOPDW_TARGET": "oracle"}, config_file=tmp_path / "x")
     with pytest.raises(ConfigError, match="dbt_threads"):
         load_settings(env={"SHOPDW_DBT_THREADS": "many"}, config_file=tmp_path / "x")
+    with pytest.raises(ConfigError, match="duckdb_memory_limit.*1GB"):
+        load_settings(env={"SHOPDW_DUCKDB_MEMORY_LIMIT": "1; drop table x"}, config_file=tmp_path / "x")
+    for ok in ("512MiB", "2 GB", "50%", ""):
+        assert load_settings(env={"SHOPDW_DUCKDB_MEMORY_LIMIT": ok}, config_file=tmp_path / "x").duckdb_memory_limit == ok
     cfg = tmp_path / "shopdw.toml"
     cfg.write_text("lakee = 1\n")
     with pytest.raises(ConfigError, match="unknown setting 'lakee'"):
         load_settings(env={}, config_file=cfg)
+
+
+def test_duckdb_memory_limit_reaches_the_connection(tmp_path):
+    from shopdw.warehouse.duckdb import DuckDBWarehouse
+
+    wh = DuckDBWarehouse(str(tmp_path / "w.duckdb"), memory_limit="300MiB")
+    try:
+        (limit,) = wh.query("select current_setting('memory_limit')")[0]
+    finally:
+        wh.close()
+    assert limit in ("300.0 MiB", "314.5 MB"), limit

@@ -22,8 +22,11 @@ def test_duckdb_profile_points_at_the_settings_file(tmp_path):
     profile, password = profile_for(Settings(duckdb_path=str(tmp_path / "w" / "x.duckdb"), dbt_threads=3))
     out = profile["shopdw"]["outputs"]["duckdb"]
     assert profile["shopdw"]["target"] == "duckdb"
-    assert out == {"type": "duckdb", "path": str(tmp_path / "w" / "x.duckdb"), "schema": "main", "threads": 3}
+    assert out == {"type": "duckdb", "path": str(tmp_path / "w" / "x.duckdb"), "schema": "main", "threads": 3,
+                   "settings": {"memory_limit": "1GB"}}  # fmt: skip
     assert password is None and (tmp_path / "w").is_dir()
+    unlimited, _ = profile_for(Settings(duckdb_path=str(tmp_path / "x.duckdb"), duckdb_memory_limit=""))
+    assert "settings" not in unlimited["shopdw"]["outputs"]["duckdb"]
 
 
 def test_postgres_profile_parses_the_dsn_and_keeps_the_password_off_disk():

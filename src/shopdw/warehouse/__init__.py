@@ -22,7 +22,7 @@ def open_warehouse(settings: Settings) -> Warehouse:
     if settings.target == "duckdb":
         from shopdw.warehouse.duckdb import DuckDBWarehouse
 
-        return DuckDBWarehouse(settings.duckdb_path)
+        return DuckDBWarehouse(settings.duckdb_path, memory_limit=settings.duckdb_memory_limit)
     if settings.target == "postgres":
         from shopdw.warehouse.postgres import PostgresWarehouse
 

@@ -17,6 +17,7 @@ from typing import Any, Callable, Iterator
 
 import pyarrow as pa
 
+from shopdw.config import check_memory_limit
 from shopdw.errors import TransientError
 from shopdw.warehouse.base import FileRows, Warehouse
 from shopdw.warehouse.errors import classify, with_retries
@@ -51,8 +52,9 @@ class DuckDBWarehouse(Warehouse):
     dialect = "duckdb"
     inserts_file_rows = True
 
-    def __init__(self, path: str, connect_attempts: int = 6):
+    def __init__(self, path: str, connect_attempts: int = 6, memory_limit: str = ""):
         self.path = path
+        self.memory_limit = check_memory_limit(memory_limit)
         self._depth = 0
         self._con = None
         self._attempts = connect_attempts
@@ -79,6 +81,8 @@ class DuckDBWarehouse(Warehouse):
         self._con = with_retries(attempt, attempts=self._attempts)
         # no DuckDB progress bars on stdout: shopdw draws its own (and --json output stays clean)
         self._con.execute("set enable_progress_bar = false")
+        if self.memory_limit:  # validated by check_memory_limit: digits, a unit or %
+            self._con.execute(f"set memory_limit = '{self.memory_limit}'")
 
     def _run(self, fn: Callable[[], Any], sql: str) -> Any:
         try:
