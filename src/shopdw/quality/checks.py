@@ -127,7 +127,9 @@ def load_checks(wh, settings: Settings, run_id: str, run_date: date | None) -> l
             continue
         rows = wh.query(
             f"select l.path, l.rows_loaded, coalesce(r.n, 0) from meta.load_ledger l left join "
-            f"(select _source_file, count(*) as n from raw.{wh.quote_ident(entity)} group by _source_file) r "
+            f"(select _source_file, count(*) as n from raw.{wh.quote_ident(entity)} where _source_file in ("
+            f"select path from meta.load_ledger where status = 'loaded' and entity = {lit(entity)} and {scope}"
+            ") group by _source_file) r "
             f"on r._source_file = l.path where l.status = 'loaded' and l.entity = {lit(entity)} and "
             f"{_scope(run_id, run_date, 'l')} and l.rows_loaded <> coalesce(r.n, 0)"
         )

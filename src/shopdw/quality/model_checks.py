@@ -94,35 +94,61 @@ def model_checks(wh, settings: Settings, run_id: str, run_date: date | None) -> 
     future_limit = lit(run_date + timedelta(days=2)).replace("date ", "timestamp ")
 
     out: list[CheckResult] = []
-    for c in _checks(future_limit):
+    checks = _checks(future_limit)
+    # one scan per model for all of its checks: a staging view ranks every raw version each time it is read
+    by_model: dict[tuple[str, str], list[SqlCheck]] = {}
+    for c in checks:
+        by_model.setdefault((c.schema, c.table), []).append(c)
+    counts: dict[str, tuple[int, int] | None] = {}
+    for (schema_name, table), group in by_model.items():
+        schema = prefix + schema_name
+        if not _table_exists(wh, schema, table):
+            counts.update({c.name: None for c in group})
+            continue
+        rel = f"{wh.quote_ident(schema)}.{wh.quote_ident(table)}"
+        sums = ", ".join(f"coalesce(sum(case when {c.failed_when} then 1 else 0 end), 0)" for c in group)
+        checked, *failed = wh.query(f"select count(*), {sums} from {rel}")[0]
+        counts.update({c.name: (int(checked), int(f)) for c, f in zip(group, failed)})
+    for c in checks:
         schema = prefix + c.schema
-        if not _table_exists(wh, schema, c.table):
+        if counts[c.name] is None:
             out.append(CheckResult(c.name, c.dimension, f"{schema}.{c.table}", 1, 1, None, True, None,
                                    "model missing: did `shopdw transform` run?"))  # fmt: skip
             continue
+        checked, failed = counts[c.name]
         rel = f"{wh.quote_ident(schema)}.{wh.quote_ident(c.table)}"
-        checked, failed = wh.query(c.sql(rel))[0]
         sample = _samples(wh, c.sample_sql(rel)) if failed else None
-        out.append(CheckResult(c.name, c.dimension, f"{schema}.{c.table}", int(checked), int(failed),
+        out.append(CheckResult(c.name, c.dimension, f"{schema}.{c.table}", checked, failed,
                                _threshold(settings, c.dimension), True, sample))  # fmt: skip
 
-    for name, stg, fct, col in MONEY_RECONCILIATION:
-        s_rel = f"{wh.quote_ident(prefix + 'staging')}.{wh.quote_ident(stg)}"
-        f_rel = f"{wh.quote_ident(prefix + 'analytics')}.{wh.quote_ident(fct)}"
-        if not (_table_exists(wh, prefix + "staging", stg) and _table_exists(wh, prefix + "analytics", fct)):
+    # money and row counts: each model read once for all of its columns
+    totals: dict[tuple[str, str], dict[str, object]] = {}
+    wanted: dict[tuple[str, str], list[str]] = {}
+    for _name, stg, fct, col in MONEY_RECONCILIATION:
+        wanted.setdefault(("staging", stg), []).append(col)
+        wanted.setdefault(("analytics", fct), []).append(col)
+    for (schema_name, table), cols in wanted.items():
+        schema = prefix + schema_name
+        if not _table_exists(wh, schema, table):
             continue
-        raw_total = _one(wh, f"select coalesce(sum({col}), 0) from {s_rel}")
+        rel = f"{wh.quote_ident(schema)}.{wh.quote_ident(table)}"
+        cols = list(dict.fromkeys(cols))
+        row = wh.query(f"select count(*), {', '.join(f'coalesce(sum({c}), 0)' for c in cols)} from {rel}")[0]
+        totals[(schema_name, table)] = {"*": row[0], **dict(zip(cols, row[1:]))}
+
+    for name, stg, fct, col in MONEY_RECONCILIATION:
+        if ("staging", stg) not in totals or ("analytics", fct) not in totals:
+            continue
+        raw_total = totals[("staging", stg)][col]
         # facts hold rows whose order is known; the staging rows without an order are counted as a failure
-        fact_total = _one(wh, f"select coalesce(sum({col}), 0) from {f_rel}")
+        fact_total = totals[("analytics", fct)][col]
         ok = round(float(raw_total), 2) == round(float(fact_total), 2)
         out.append(CheckResult(name, "reconciliation", f"{prefix}analytics.{fct}", 1, 0 if ok else 1, None, True,
                                None, f"deduplicated raw {col} total {raw_total} vs fact total {fact_total}"))  # fmt: skip
 
-    stg_items = f"{wh.quote_ident(prefix + 'staging')}.{wh.quote_ident('stg_shop__order_items')}"
-    fct_items = f"{wh.quote_ident(prefix + 'analytics')}.{wh.quote_ident('fct_order_items')}"
-    if _table_exists(wh, prefix + "analytics", "fct_order_items"):
-        n_stg = int(_one(wh, f"select count(*) from {stg_items}"))
-        n_fct = int(_one(wh, f"select count(*) from {fct_items}"))
+    if ("analytics", "fct_order_items") in totals and ("staging", "stg_shop__order_items") in totals:
+        n_stg = int(totals[("staging", "stg_shop__order_items")]["*"])
+        n_fct = int(totals[("analytics", "fct_order_items")]["*"])
         out.append(CheckResult("order_items_facts_match_staging", "reconciliation", f"{prefix}analytics.fct_order_items",
                                max(n_stg, 1), abs(n_stg - n_fct), None, True, None,
                                f"{n_stg} deduplicated raw order items vs {n_fct} in the fact"))  # fmt: skip
