@@ -1,0 +1,44 @@
+"""KeySet: the parent-key set foreign keys are probed against (sorted hashes, values confirm a match)."""
+
+import numpy as np
+import pyarrow as pa
+
+from shopdw.load.validate import KeySet, Validator
+
+
+def _h(*xs):
+    return np.array(xs, dtype=np.uint64)
+
+
+def test_keyset_is_exact_even_when_hashes_collide():
+    ks = KeySet()
+    # forced hashes: "a" and "b" share hash 5, so a hash match alone must not count as found
+    ks.add(_h(5, 9), pa.array(["a", "c"]))
+    assert ks.contains(_h(5, 5, 9, 9, 7), pa.array(["a", "b", "c", "x", "y"])).tolist() == [
+        True, False, True, False, False,
+    ]  # fmt: skip
+    ks.add(_h(5, 1), pa.array(["b", "a"]))  # "b" is new (same hash as "a"); "a" comes with another hash
+    assert len(ks) == 4  # so it is another entry: the set trusts the hashes it is given
+    assert ks.contains(_h(5, 5, 3), pa.array(["a", "b", "b"])).tolist() == [True, True, False]
+    ks.add(_h(5, 9), pa.array(["a", "c"]))  # already there: nothing added
+    assert len(ks) == 4
+    assert np.all(np.diff(ks.h.astype(np.float64)) >= 0)
+
+
+def test_keyset_empty_and_many_adds():
+    ks = KeySet()
+    assert ks.contains(_h(1), pa.array(["a"])).tolist() == [False]
+    assert ks.contains(_h(), pa.array([], pa.string())).tolist() == []
+    val = Validator()
+    try:
+        for start in range(0, 3000, 1000):
+            val.add_keys("orders", pa.table({"order_id": [f"o{i}" for i in range(start, start + 1000)] + [None]}))
+        ks = val.keys[("orders", "order_id")]
+        assert len(ks) == 3000
+        name = "__probe"
+        val.con.register(name, pa.table({"k": ["o0", "o2999", "o3000", "zz", "o1500"]}))
+        h, v = val._distinct(name, "k")
+        got = dict(zip(v.to_pylist(), ks.contains(h, v).tolist()))
+        assert got == {"o0": True, "o2999": True, "o3000": False, "zz": False, "o1500": True}
+    finally:
+        val.close()
