@@ -42,3 +42,18 @@ def test_keyset_empty_and_many_adds():
         assert got == {"o0": True, "o2999": True, "o3000": False, "zz": False, "o1500": True}
     finally:
         val.close()
+
+
+def test_keyset_matches_a_python_set_under_heavy_collisions():
+    rng = np.random.default_rng(7)
+    words = [f"k{i}" for i in range(300)]
+    fake = {w: np.uint64(hash(w) % 5) for w in words}  # 5 hash values for 300 keys: collisions everywhere
+    ks, ref = KeySet(), set()
+    for _ in range(6):
+        chunk = sorted(set(rng.choice(words, 40).tolist()))
+        ks.add(np.array([fake[w] for w in chunk], dtype=np.uint64), pa.array(chunk))
+        ref.update(chunk)
+        probe = rng.permutation(words)[:100].tolist()
+        got = ks.contains(np.array([fake[w] for w in probe], dtype=np.uint64), pa.array(probe)).tolist()
+        assert got == [w in ref for w in probe]
+    assert len(ks) == len(ref)

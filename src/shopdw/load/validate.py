@@ -259,23 +259,26 @@ def _remove_stale_scratch(parent: str) -> None:
 
 class KeySet:
     """An exact set of text keys that probes a whole array at once: the keys' 64-bit DuckDB hashes, sorted
-    (numpy), each pointing at its value. A probe binary-searches the hashes and confirms every hash match
-    by comparing the values (so a hash collision never passes an orphan); Python never touches the keys
-    one by one (a Python set of str cost about 1.3 s of CPU per 2M loaded rows)."""
+    (numpy), each pointing at its value. A probe binary-searches the hashes (in hash order, so the search
+    walks the array once) and confirms every hash match by comparing the values (so a hash collision never
+    passes an orphan); Python never touches the keys one by one (a Python set of str cost about 1.3 s of
+    CPU per 2M loaded rows)."""
 
     def __init__(self) -> None:
         self.h = np.empty(0, dtype=np.uint64)  # sorted
         self.pos = np.empty(0, dtype=np.int64)  # self.h[i] is the hash of self._values()[self.pos[i]]
         self.chunks: list[pa.Array] = []
         self.n = 0
-        self._cache: pa.ChunkedArray | None = None
+        self._cache: pa.Array | None = None
 
     def __len__(self) -> int:
         return self.n
 
-    def _values(self) -> pa.ChunkedArray:
+    def _values(self) -> pa.Array:
+        """All values, in the order added (one array: `take` on a many-chunk array would copy them all)."""
         if self._cache is None:
-            self._cache = pa.chunked_array(self.chunks, pa.string())
+            self._cache = pa.chunked_array(self.chunks, pa.string()).combine_chunks()
+            self.chunks = [self._cache]
         return self._cache
 
     def contains(self, h: np.ndarray, v: pa.Array) -> np.ndarray:
@@ -283,16 +286,20 @@ class KeySet:
         found = np.zeros(len(h), dtype=bool)
         if not self.n or not len(h):
             return found
-        i = np.minimum(np.searchsorted(self.h, h), len(self.h) - 1)
-        idx = np.flatnonzero(self.h[i] == h)
-        if not len(idx):
+        order = np.argsort(h)
+        hs = h[order]
+        i = np.minimum(np.searchsorted(self.h, hs), len(self.h) - 1)
+        match = np.flatnonzero(self.h[i] == hs)
+        if not len(match):
             return found
-        stored = self._values().take(pa.array(self.pos[i[idx]]))
+        idx = order[match]  # positions in v whose hash is in the set
+        stored = self._values().take(pa.array(self.pos[i[match]]))
         same = pc.equal(v.take(pa.array(idx)), stored).to_numpy(zero_copy_only=False)
         found[idx[same]] = True
-        for k in idx[~same]:  # another value with the same hash: look at all the set's values with that hash
-            hi = np.searchsorted(self.h, h[k], side="right")
-            found[k] = v[int(k)].as_py() in self._values().take(pa.array(self.pos[i[k] : hi])).to_pylist()
+        for m in match[~same]:  # another value with the same hash: look at all the set's values with that hash
+            hi = np.searchsorted(self.h, hs[m], side="right")
+            k = int(order[m])
+            found[k] = v[k].as_py() in self._values().take(pa.array(self.pos[i[m] : hi])).to_pylist()
         return found
 
     def add(self, h: np.ndarray, v: pa.Array) -> None:
