@@ -531,12 +531,37 @@ class Validator:
             f"create or replace temp table __shopdw_v as select {p.rn} as rn, hash({cols}) as h, "
             f"coalesce({failed}, false) as bad{extra} from {p.relation} s"
         )
+        # One query brings the file's counts and the distinct values of its foreign keys and parent keys
+        # (per-statement overhead is a good part of a small file's cost).
+        # Exact duplicates: rows whose hashes collide, then the exact window over just those rows.
+        # Reference data without a business key (geolocation: many rows per zip prefix, and the
+        # real Olist file repeats 261,831 of them) keeps repeated rows: staging aggregates them.
+        collide = "select h from __shopdw_v group by h having count(*) > 1"
+        parts = [
+            "select 0 as t, null::varchar as v, count(*) as n, count(*) filter (where bad) as nb, "
+            f"{f'(select count(*) from ({collide}))' if contract.key else '0'} as nc from __shopdw_v"
+        ]
+        distinct_cols = [f"f{i}" for i in range(len(fks))] + [f"k{j}" for j in range(len(key_cols))]
+        for t, column in enumerate(distinct_cols, start=1):
+            parts.append(f"select {t}, v, null, null, null from (select distinct cast({column} as varchar) as v "
+                         f"from __shopdw_v where {column} is not null)")  # fmt: skip
+        got = con.sql(f"select t, v, hash(v) as h, n, nb, nc from ({' union all '.join(parts)})").to_arrow_table()
+        tags = got["t"].to_numpy()
+        head = got.filter(pa.array(tags == 0))
+        n, n_bad, n_collide = (head[c][0].as_py() for c in ("n", "nb", "nc"))
+        hashes = got["h"].to_numpy()
+
+        def distinct(t: int) -> tuple[np.ndarray, pa.Array]:
+            mask = tags == t
+            v = got["v"].filter(pa.array(mask)).combine_chunks()
+            return hashes[mask], v if v.type == pa.string() else v.cast(pa.string())
+
         # Foreign keys: the file's distinct values against the parent's keys; orphans, if any, become a
         # small table that the flags and the reasons probe.
         fk_checks: list[tuple[str, str]] = []
         orphan_flags = []
         for i, fk in enumerate(fks):
-            h, values = self._distinct("__shopdw_v", f"f{i}")
+            h, values = distinct(1 + i)
             known = self.keys[(fk.parent, fk.parent_column)].contains(h, values)
             missing = sorted(values.filter(pa.array(~known)).to_pylist())
             if not missing:
@@ -548,18 +573,12 @@ class Validator:
             fk_checks.append((f"{typed(fk.column)} in (select k from {name})",
                               f"{lit(fk.column + ': orphan foreign key, value ')} || {val(f's.{q(fk.column)}')} || "
                               f"{lit(f' not found in {fk.parent}.{fk.parent_column}')}"))  # fmt: skip
-        # Exact duplicates: rows whose hashes collide, then the exact window over just those rows.
-        # Reference data without a business key (geolocation: many rows per zip prefix, and the
-        # real Olist file repeats 261,831 of them) keeps repeated rows: staging aggregates them.
-        collide = "select h from __shopdw_v group by h having count(*) > 1"
         flagged = " or ".join(["bad", *orphan_flags])
-        n, n_flagged, n_collide = con.sql(
-            f"select count(*), count(*) filter (where {flagged}), "
-            f"{f'(select count(*) from ({collide}))' if contract.key else '0'} from __shopdw_v"
-        ).fetchall()[0]
+        n_flagged = n_bad + len(orphan_flags)  # an orphan value comes from at least one row
         p.rows_in_file = n
         dups = "__shopdw_dups"
-        con.execute(f"create or replace temp table {dups} (rn bigint)")
+        if n_flagged or n_collide:
+            con.execute(f"create or replace temp table {dups} (rn bigint)")
         if n_collide:
             con.execute(
                 f"insert into {dups} select r from ("
@@ -588,14 +607,14 @@ class Validator:
             keep[p.bad["row_number"].to_numpy() - 1] = False
             p.keep = pa.array(keep)
         for j, c in enumerate(key_cols):  # the parent keys this file brings (its good rows only)
-            where = "true"
-            if p.keep is not None:
-                name = f"__shopdw_badrows_{p.tag}"
-                if name not in registered:
-                    con.register(name, p.bad.select(["row_number"]))
-                    registered.append(name)
-                where = f"rn not in (select row_number from {name})"
-            p.keys[c] = self._distinct("__shopdw_v", f"k{j}", where)
+            if p.keep is None:
+                p.keys[c] = distinct(1 + len(fks) + j)
+                continue
+            name = f"__shopdw_badrows_{p.tag}"
+            if name not in registered:
+                con.register(name, p.bad.select(["row_number"]))
+                registered.append(name)
+            p.keys[c] = self._distinct("__shopdw_v", f"k{j}", f"rn not in (select row_number from {name})")
 
     def _distinct(self, table: str, column: str, where: str = "true") -> tuple[np.ndarray, pa.Array]:
         """The distinct non-null values of a column as text, with their hashes (for a KeySet)."""
