@@ -1,11 +1,34 @@
 {#- One row per person (customer_unique_id): what they bought, paid and thought, over their
-    orders that count as revenue (status not canceled/unavailable). -#}
-with customers as (
-    select * from {{ ref('dim_customer') }}
+    orders that count as revenue (status not canceled/unavailable), where they live now and their
+    web sessions. Everything here depends only on the person's own rows, so an incremental run
+    re-derives only the people touched since the watermark (macros/customers.sql,
+    touched_people) and replaces their rows (delete+insert on customer_unique_id). What depends
+    on every person (RFM ranks, days since the last order relative to the newest order date)
+    lives in int_customer_rfm, rebuilt in full from this table's narrow columns.
+    _loaded_at: the newest load stamp among the person's rows (accounts, orders, web events);
+    the model's watermark is the newest of them. -#}
+{{ config(materialized='incremental', unique_key='customer_unique_id', incremental_strategy='delete+insert',
+          on_schema_change='fail') }}
+
+{%- set person_filter = "customer_unique_id in (select customer_unique_id from touched)" if is_incremental() else "1 = 1" %}
+
+with
+{% if is_incremental() %}
+touched as (
+    {{ shopdw.touched_people() }}
+),
+{% endif %}
+
+customers as (
+    select * from {{ ref('dim_customer') }} where {{ person_filter }}
+),
+
+account_versions as (
+    select customer_unique_id, _loaded_at from {{ ref('int_customer_versions') }} where {{ person_filter }}
 ),
 
 orders as (
-    select * from {{ ref('fct_orders') }}
+    select * from {{ ref('fct_orders') }} where {{ person_filter }}
 ),
 
 order_items as (
@@ -20,16 +43,16 @@ reviews as (
     select * from {{ ref('fct_reviews') }}
 ),
 
+web_events as (
+    select * from {{ ref('fct_web_events') }} where {{ person_filter }}
+),
+
 people as (
     select distinct customer_unique_id from customers
 ),
 
 revenue_orders as (
     select * from orders where is_revenue
-),
-
-newest_order_date as (
-    select max(order_date) as newest_day from orders
 ),
 
 order_totals as (
@@ -91,9 +114,49 @@ review_scores as (
     group by revenue_orders.customer_unique_id
 ),
 
+{#- the newest current version among the person's accounts -#}
+current_location as (
+    select
+        customer_unique_id,
+        customer_zip_code_prefix,
+        customer_city,
+        customer_state,
+        row_number() over (
+            partition by customer_unique_id order by valid_from desc, customer_id desc
+        ) as location_rank
+    from customers
+    where is_current
+),
+
+sessions as (
+    select
+        customer_unique_id,
+        count(distinct session_id) as web_sessions,
+        count(distinct case when event_type = 'purchase' then session_id end) as converted_sessions,
+        max(_loaded_at) as _loaded_at
+    from web_events
+    where customer_unique_id is not null
+    group by customer_unique_id
+),
+
+stamps as (
+    select customer_unique_id, max(_loaded_at) as _loaded_at from account_versions group by customer_unique_id
+    union all
+    select customer_unique_id, max(_loaded_at) as _loaded_at from orders group by customer_unique_id
+    union all
+    select customer_unique_id, _loaded_at from sessions
+),
+
+newest_stamp as (
+    select customer_unique_id, max(_loaded_at) as _loaded_at from stamps group by customer_unique_id
+),
+
 final as (
     select
         people.customer_unique_id,
+        current_location.customer_zip_code_prefix,
+        current_location.customer_city,
+        current_location.customer_state,
         order_totals.first_order_at,
         order_totals.last_order_at,
         cast(coalesce(order_totals.orders, 0) as integer) as orders,
@@ -107,9 +170,11 @@ final as (
         cast(installments.avg_installments as numeric(6, 2)) as avg_installments,
         cast(review_scores.avg_review_score as numeric(4, 2)) as avg_review_score,
         {{ shopdw.ratio('order_totals.late_orders', 'order_totals.delivered_with_estimate') }} as late_delivery_rate,
-        {{ shopdw.days_between('order_totals.last_order_at', 'newest_order_date.newest_day') }} as days_since_last_order
+        cast(coalesce(sessions.web_sessions, 0) as integer) as web_sessions,
+        cast(coalesce(sessions.converted_sessions, 0) as integer) as converted_sessions,
+        {{ shopdw.ratio('sessions.converted_sessions', 'sessions.web_sessions') }} as conversion_rate,
+        newest_stamp._loaded_at
     from people
-    cross join newest_order_date
     left join order_totals on order_totals.customer_unique_id = people.customer_unique_id
     left join category_counts
         on category_counts.customer_unique_id = people.customer_unique_id and category_counts.category_rank = 1
@@ -117,6 +182,10 @@ final as (
         on payment_types.customer_unique_id = people.customer_unique_id and payment_types.type_rank = 1
     left join installments on installments.customer_unique_id = people.customer_unique_id
     left join review_scores on review_scores.customer_unique_id = people.customer_unique_id
+    left join current_location
+        on current_location.customer_unique_id = people.customer_unique_id and current_location.location_rank = 1
+    left join sessions on sessions.customer_unique_id = people.customer_unique_id
+    left join newest_stamp on newest_stamp.customer_unique_id = people.customer_unique_id
 )
 
 select * from final

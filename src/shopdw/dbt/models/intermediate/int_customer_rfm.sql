@@ -2,9 +2,21 @@
     Recency and monetary: quintiles of the rank among buyers (ties share a score; 5 = most
     recent / highest lifetime value). Frequency: fixed bands of the order count (1, 2, 3, 4-5,
     6+), because most shoppers buy once and quintiles of ties would be arbitrary.
-    People without a revenue order score 1/1/1 and are 'lost'. -#}
-with metrics as (
-    select * from {{ ref('int_customer_metrics') }}
+    People without a revenue order score 1/1/1 and are 'lost'.
+    Rebuilt in full every run (the ranks and the days since the last order, relative to the
+    newest order date, depend on every person), over int_customer_metrics' narrow columns. -#}
+with newest_order_date as (
+    select max(order_date) as newest_day from {{ ref('fct_orders') }}
+),
+
+metrics as (
+    select
+        customer_unique_id,
+        orders,
+        lifetime_value,
+        {{ shopdw.days_between('last_order_at', 'newest_order_date.newest_day') }} as days_since_last_order
+    from {{ ref('int_customer_metrics') }}
+    cross join newest_order_date
 ),
 
 buyers as (
@@ -32,7 +44,8 @@ scores as (
         end as integer) as frequency_score,
         cast(case when buyers.customer_unique_id is null then 1
             else 1 + floor(5.0 * (buyers.monetary_rank - 1) / buyers.buyer_count) end as integer) as monetary_score,
-        metrics.orders
+        metrics.orders,
+        metrics.days_since_last_order
     from metrics
     left join buyers on buyers.customer_unique_id = metrics.customer_unique_id
 ),
@@ -40,6 +53,7 @@ scores as (
 final as (
     select
         customer_unique_id,
+        days_since_last_order,
         recency_score,
         frequency_score,
         monetary_score,

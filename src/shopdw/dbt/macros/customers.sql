@@ -1,0 +1,33 @@
+{#- The people (customer_unique_id) whose per-person figures an incremental run of a per-person
+    model ({{ this }}, which holds _loaded_at) must re-derive: every person any of whose rows
+    could have changed since the model's watermark (the newest _loaded_at it holds; loaded_since
+    in macros/incremental.sql). A superset is harmless (those people are re-derived from the
+    same facts and come out the same); a person missing would leave a stale row, so each source
+    of change is followed back to every person it could have touched:
+    - orders with a raw order/item/payment/review row loaded since: the accounts (customer_id)
+      of every raw version of those orders (an order that moved to another account touches both);
+    - accounts with a raw customers row loaded since (a new version, a move, a new account);
+    - accounts with an order containing a product with a raw row loaded since (a new product
+      version can change the category the order's items carry);
+    - a new category translation can rename any product's category: then everyone;
+    - web events with a raw row loaded since: the person of every raw version of them.
+    Accounts become people through every raw version of the account (raw.customers), so a person
+    an account or an order left is re-derived too (and dropped when nothing of them is left). -#}
+{% macro touched_people() -%}
+    select customer_unique_id from {{ source('raw', 'customers') }}
+    where customer_id in (
+        select customer_id from {{ source('raw', 'orders') }}
+        where order_id in ({{ shopdw.touched_order_ids(['orders', 'order_items', 'order_payments', 'order_reviews']) }})
+        union
+        {{ shopdw.loaded_keys('customers', 'customer_id') }}
+        union
+        select customer_id from {{ ref('fct_order_items') }}
+        where product_id in ({{ shopdw.loaded_keys('products', 'product_id') }})
+    )
+    union
+    select customer_unique_id from {{ source('raw', 'web_events') }}
+    where event_id in ({{ shopdw.loaded_keys('web_events', 'event_id') }})
+    union
+    select customer_unique_id from {{ ref('int_customer_versions') }}
+    where exists ({{ shopdw.loaded_keys('product_category_translation', 'product_category_name') }})
+{%- endmacro %}
