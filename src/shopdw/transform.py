@@ -44,6 +44,15 @@ INCREMENTAL_MODELS = (
     ("analytics", "fct_payments"), ("analytics", "fct_reviews"), ("analytics", "fct_web_events"),
 )  # fmt: skip
 
+# An incremental build's watermarks, read by the data tests (macros/incremental.sql).
+WATERMARKS = ("meta", "dbt_watermarks")
+# Not run by an incremental build (by selection, so dbt's saved parse stays valid): the staging
+# tests (each ranks every raw version of its entity; the same rules are checked on the
+# fact/SCD2 rows written from them) and, unless asked for, the unit tests (fixed inputs: they
+# test the SQL, not the data; every full build and the test suite run them).
+STAGING_TESTS = "path:models/staging,resource_type:test"
+UNIT_TESTS = "resource_type:unit_test"
+
 _LOCK = threading.Lock()  # dbtRunner is not re-entrant: one invocation at a time per process
 
 
@@ -210,34 +219,91 @@ def profile_for(settings: Settings) -> tuple[dict[str, Any], str | None]:
     return {PROFILE: {"target": settings.target, "outputs": {settings.target: output}}}, password
 
 
-def _vars(settings: Settings, incremental_since: dict[str, datetime] | None = None) -> dict[str, Any]:
+def _vars(settings: Settings) -> dict[str, Any]:
+    """dbt's --vars: the same on every build of a warehouse (a change would make dbt re-parse the
+    whole project; an incremental build's watermarks reach dbt through meta.dbt_watermarks)."""
     prefix = settings.redshift_schema_prefix if settings.target == "redshift" else ""
     if prefix and not prefix.replace("_", "").isalnum():
         raise ConfigError(
             f"redshift_schema_prefix {prefix!r} (SHOPDW_REDSHIFT_SCHEMA_PREFIX) may hold only letters, digits and '_'"
         )
-    since = {m: ts.strftime("%Y-%m-%d %H:%M:%S") for m, ts in (incremental_since or {}).items()}
-    return {"lookback_minutes": LOOKBACK_MINUTES, "schema_prefix": prefix, "dbt_incremental_since": since}
+    return {"lookback_minutes": LOOKBACK_MINUTES, "schema_prefix": prefix}
+
+
+def _parse_state_file(settings: Settings, profile_text: str, vars_text: str) -> Path:
+    """Where dbt's parsed project (partial_parse.msgpack) is kept between builds of this warehouse.
+
+    dbt reuses a saved parse only when its vars, profile and target match; its target/ is a temp
+    dir per invocation here, so without a saved copy every build parsed all ~250 files (about 5 s
+    of a small incremental build). The name holds a hash of the profile, the vars and every file
+    of the project, so a saved parse is only reused for byte-identical inputs (an upgrade of
+    shopdw or a new setting starts a fresh one). DuckDB: beside the database file
+    (<dir>/.shopdw-dbt/); PostgreSQL/Redshift: ~/.cache/shopdw/dbt (XDG_CACHE_HOME)."""
+    import hashlib
+
+    digest = hashlib.sha256()
+    for part in (profile_text, vars_text):
+        digest.update(part.encode() + b"\0")
+    for f in sorted(PROJECT_DIR.rglob("*")):
+        rel = f.relative_to(PROJECT_DIR)
+        if f.is_file() and rel.parts[0] not in ("target", "logs", "dbt_packages"):
+            digest.update(str(rel).encode() + b"\0" + f.read_bytes() + b"\0")
+    if settings.target == "duckdb":
+        db = Path(settings.duckdb_path).expanduser().resolve()
+        folder, stem = db.parent / ".shopdw-dbt", db.name
+    else:
+        folder = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "shopdw" / "dbt"
+        stem = settings.target + "-" + hashlib.sha256(profile_text.encode()).hexdigest()[:12]
+    return folder / f"{stem}.{digest.hexdigest()[:16]}.msgpack"
+
+
+def _save_parse_state(parsed: Path, state: Path, copied_in_ns: int | None) -> None:
+    """Keep dbt's new partial_parse.msgpack (atomically: a concurrent reader sees the old or the
+    new file); drop this warehouse's older ones. Best effort: a build never fails for it."""
+    try:
+        if not parsed.exists() or parsed.stat().st_mtime_ns == copied_in_ns:
+            return  # dbt reused the saved parse unchanged
+        state.parent.mkdir(parents=True, exist_ok=True)
+        tmp = state.with_name(f"{state.name}.{os.getpid()}.{threading.get_ident()}.tmp")
+        shutil.copyfile(parsed, tmp)
+        os.replace(tmp, state)
+        stem = state.name.rsplit(".", 2)[0]
+        week_ago = time.time() - 7 * 86400
+        for old in state.parent.glob("*.msgpack"):
+            if old != state and (old.name.rsplit(".", 2)[0] == stem or old.stat().st_mtime < week_ago):
+                old.unlink(missing_ok=True)
+    except OSError:
+        pass
 
 
 @contextmanager
-def _dbt_env(
-    settings: Settings, incremental_since: dict[str, datetime] | None = None
-) -> Iterator[tuple[Path, list[str]]]:
+def _dbt_env(settings: Settings) -> Iterator[tuple[Path, list[str]]]:
     """A temp dir with profiles.yml (and dbt's target/ and logs/); yields it and the common flags.
 
-    incremental_since (an incremental build's watermark per incremental model) restricts their
-    data tests to the rows loaded since, and turns the staging tests off."""
+    The parse of the project is kept between invocations (_parse_state_file): it is copied into
+    the temp target/ before dbt runs and saved back when dbt wrote a new one."""
     profile, password = profile_for(settings)
+    profile_text = yaml.safe_dump(profile, sort_keys=True)
+    vars_text = json.dumps(_vars(settings), sort_keys=True)
+    state = _parse_state_file(settings, profile_text, vars_text)
     with tempfile.TemporaryDirectory(prefix="shopdw-dbt-") as tmp:
         tmpdir = Path(tmp)
-        (tmpdir / "profiles.yml").write_text(yaml.safe_dump(profile, sort_keys=True))
+        (tmpdir / "profiles.yml").write_text(profile_text)
+        parsed = tmpdir / "target" / "partial_parse.msgpack"
+        copied_in_ns = None
+        if state.exists():
+            try:
+                parsed.parent.mkdir()
+                shutil.copyfile(state, parsed)
+                copied_in_ns = parsed.stat().st_mtime_ns
+            except OSError:
+                pass
         flags = [
             "--project-dir", str(PROJECT_DIR),
             "--profiles-dir", str(tmpdir),
             "--target-path", str(tmpdir / "target"),
             "--log-path", str(tmpdir / "logs"),
-            "--vars", json.dumps(_vars(settings, incremental_since)),
+            "--vars", vars_text,
         ]  # fmt: skip
         old = os.environ.get(PASSWORD_ENV)
         os.environ[PASSWORD_ENV] = password or ""
@@ -248,6 +314,7 @@ def _dbt_env(
                 os.environ.pop(PASSWORD_ENV, None)
             else:
                 os.environ[PASSWORD_ENV] = old
+        _save_parse_state(parsed, state, copied_in_ns)
 
 
 def _release_duckdb() -> None:
@@ -304,6 +371,7 @@ def transform(
     full_refresh: bool = False,
     select: Sequence[str] | str | None = None,
     progress: bool = False,
+    unit_tests: bool | None = None,
 ) -> TransformResult:
     """`dbt build` (seeds, models, tests, unit tests) on settings.target; per-node results.
 
@@ -312,9 +380,11 @@ def transform(
 
     Without full_refresh, when every incremental model already holds rows, the build is
     incremental: those models re-derive only the keys loaded since their watermark, their data
-    tests check only the rows loaded since that watermark, and the staging tests (which
-    rank every raw version) do not run. A full refresh, or a build where any incremental model
-    is missing or empty, tests every row.
+    tests check only the rows loaded since that watermark (recorded in meta.dbt_watermarks
+    before dbt starts), and neither the staging tests (which rank every raw version) nor the unit
+    tests (fixed inputs: they test the SQL, not the data) run. A full refresh, or a build where
+    any incremental model is missing or empty, runs every test on every row, and the unit tests.
+    unit_tests=True / False runs / leaves out the unit tests whatever the kind of build.
     """
     if isinstance(select, str):
         select = select.split()
@@ -330,7 +400,13 @@ def transform(
         # no load commits while dbt runs: rows stamped at a model's watermark were all there
         with _run_lock(settings):
             since = None if full_refresh else incremental_since(settings)
-            with _dbt_env(settings, since) as (tmpdir, flags):
+            _record_watermarks(settings, since)
+            exclude = [STAGING_TESTS] if since else []
+            if not (unit_tests if unit_tests is not None else not since):
+                exclude.append(UNIT_TESTS)
+            if exclude:
+                args += ["--exclude", *exclude]
+            with _dbt_env(settings) as (tmpdir, flags):
                 res = _invoke(args + flags)
     seconds = time.perf_counter() - start
     result = TransformResult(settings.target, "build", full_refresh, select_list or None, seconds)
@@ -395,6 +471,33 @@ def incremental_since(settings: Settings) -> dict[str, datetime] | None:
     if any(n is None for n in newest.values()):
         return None
     return {m: n for m, n in newest.items() if n is not None}
+
+
+def _record_watermarks(settings: Settings, since: dict[str, datetime] | None) -> None:
+    """Write an incremental build's watermarks to meta.dbt_watermarks (one row per incremental
+    model: its schema, table and newest _loaded_at before the build), or clear them for a full
+    build. The tests of an incremental model read them at execution time (get_where_subquery in
+    macros/incremental.sql); passing them as dbt --vars, which change every build, made dbt
+    re-parse the whole project every time. Only this warehouse's (schema-prefixed) rows change."""
+    import pyarrow as pa
+
+    from shopdw.warehouse import open_warehouse
+
+    schema, table = WATERMARKS
+    prefix = _vars(settings)["schema_prefix"]
+    rows = [(prefix + s, t, since[t]) for s, t in INCREMENTAL_MODELS if since and since.get(t) is not None]
+    with open_warehouse(settings) as wh:
+        wh.ensure_tables({WATERMARKS: pa.schema([("schema_name", pa.string()), ("table_name", pa.string()),
+                                                 ("since", pa.timestamp("us"))])})  # fmt: skip
+        ph = "?" if settings.target == "duckdb" else "%s"
+        relation = wh.qualified(schema, table)
+        with wh.transaction():
+            schemas = sorted({prefix + s for s, _ in INCREMENTAL_MODELS})
+            wh.execute(f"delete from {relation} where schema_name in ({', '.join([ph] * len(schemas))})", tuple(schemas))  # noqa: S608
+            if rows:
+                values = ", ".join([f"({ph}, {ph}, {ph})"] * len(rows))
+                wh.execute(f"insert into {relation} (schema_name, table_name, since) values {values}",  # noqa: S608
+                           tuple(v for row in rows for v in row))  # fmt: skip
 
 
 def _ensure_raw_schema(settings: Settings) -> None:

@@ -55,7 +55,7 @@ def test_generated_data_on_duckdb_incremental_equals_full_refresh(lake, tmp_path
     first = transform(inc, select=MODELS_ONLY)
     assert first.ok
     _load(inc)
-    second = transform(inc)
+    second = transform(inc, unit_tests=True)  # incremental; unit tests only on request
     assert second.ok, "; ".join(f"{n.name}: {n.message}" for n in second.failed)
     assert {n.resource_type for n in second.nodes} == {"model", "seed", "test", "unit_test"}
     quarantined = query(inc, "select count(*) from meta.quarantine")[0][0]

@@ -36,7 +36,7 @@ def pg(pg_server_dsn):
     )
     for b in HISTORY[5:]:
         append_batch(inc, b)
-    out["run2"] = transform(inc)
+    out["run2"] = transform(inc, unit_tests=True)  # incremental; unit tests only on request
     for b in HISTORY:
         append_batch(full, b)
     out["full_run"] = transform(full, full_refresh=True, select=["resource_type:model", "resource_type:seed"])

@@ -144,7 +144,7 @@ def test_incremental_watermarks_per_model_and_an_old_plain_table_is_dropped(tmp_
     _loaded_at) is dropped so the build recreates it in full."""
     import duckdb
 
-    from shopdw.transform import INCREMENTAL_MODELS, _vars, incremental_since
+    from shopdw.transform import INCREMENTAL_MODELS, _record_watermarks, _vars, incremental_since
 
     path = tmp_path / "w.duckdb"
     s = Settings(duckdb_path=str(path))
@@ -164,8 +164,19 @@ def test_incremental_watermarks_per_model_and_an_old_plain_table_is_dropped(tmp_
     con.close()
     since = incremental_since(s)
     assert since == stamps
-    assert _vars(s, since)["dbt_incremental_since"]["fct_orders"] == "2026-01-04 08:30:00"
-    assert _vars(s)["dbt_incremental_since"] == {}
+    # the watermarks reach dbt's tests through meta.dbt_watermarks, not through --vars (which would
+    # change every build and make dbt re-parse the project)
+    assert set(_vars(s)) == {"lookback_minutes", "schema_prefix"}
+    _record_watermarks(s, since)
+    _record_watermarks(s, since)  # replaced, not appended
+    con = duckdb.connect(str(path))
+    rows = con.execute("select schema_name, table_name, since from meta.dbt_watermarks order by 2").fetchall()
+    con.close()
+    assert rows == sorted(((sch, t, stamps[t]) for sch, t in INCREMENTAL_MODELS), key=lambda r: r[1])
+    _record_watermarks(s, None)  # a full build: no watermark, every row tested
+    con = duckdb.connect(str(path))
+    assert con.execute("select count(*) from meta.dbt_watermarks").fetchone() == (0,)
+    con.close()
 
     con = duckdb.connect(str(path))
     con.execute("drop table intermediate.int_seller_versions")
@@ -176,3 +187,35 @@ def test_incremental_watermarks_per_model_and_an_old_plain_table_is_dropped(tmp_
     left = con.execute("select count(*) from information_schema.tables where table_name = 'int_seller_versions'").fetchone()
     con.close()
     assert left == (0,)
+
+
+def test_the_parse_is_kept_between_builds_and_redone_when_the_project_differs(tmp_path, monkeypatch):
+    """dbt's target/ is a temp dir per invocation; the parse (partial_parse.msgpack) is kept
+    beside the DuckDB file, so the next invocation (a fresh process in production) re-parses
+    nothing. Its name hashes the profile, the vars and the project's files."""
+    import shutil
+
+    from shopdw import transform as t
+
+    s = Settings(duckdb_path=str(tmp_path / "w" / "x.duckdb"))
+
+    def parsed_files() -> int:
+        with _dbt_env(s) as (tmpdir, flags):
+            res = t._invoke(["parse", "--log-level", "none", *flags])
+            assert res.success, res.exception
+            return json.loads((tmpdir / "target" / "perf_info.json").read_text())["parsed_path_count"]
+
+    assert parsed_files() > 50  # nothing saved yet: every file parsed
+    saved = list((tmp_path / "w" / ".shopdw-dbt").glob("x.duckdb.*.msgpack"))
+    assert len(saved) == 1
+    assert parsed_files() == 0  # the saved parse was reused
+    project = tmp_path / "project"
+    shutil.copytree(PROJECT_DIR, project)
+    (project / "models" / "staging" / "stg_shop__orders.sql").write_text(
+        (PROJECT_DIR / "models" / "staging" / "stg_shop__orders.sql").read_text() + "\n-- changed\n")
+    monkeypatch.setattr(t, "PROJECT_DIR", project)
+    with _dbt_env(s) as (tmpdir, flags):
+        assert not (tmpdir / "target" / "partial_parse.msgpack").exists()  # another project: not reused
+    assert parsed_files() > 50
+    assert [p.name for p in (tmp_path / "w" / ".shopdw-dbt").glob("*.msgpack")] != [saved[0].name]
+    assert len(list((tmp_path / "w" / ".shopdw-dbt").glob("*.msgpack"))) == 1  # the old one is dropped

@@ -80,26 +80,29 @@
 {%- endmacro %}
 
 {#- Restriction of the data tests on an incremental run (dbt calls this for the model a generic
-    test checks). When `shopdw transform` runs incrementally it sets the var
-    dbt_incremental_since to each incremental model's watermark before the run ({model: 'YYYY-MM-DD
-    HH:MM:SS'}); a test of an incremental model that has a _loaded_at column then checks only
-    the rows loaded since that watermark (loaded_since), i.e. the rows this run (re)wrote from raw rows
-    (rows rewritten only because a dimension version changed keep an older _loaded_at and are
-    not re-tested). A full build or --full-refresh leaves the var empty: every row is tested.
+    test checks). Before an incremental build `shopdw transform` writes each incremental model's
+    watermark (its newest _loaded_at before the run) to meta.dbt_watermarks (schema_name,
+    table_name, since); a full build or --full-refresh clears them. A test of an incremental model
+    that has a _loaded_at column checks, when its row is there, only the rows loaded since that
+    watermark (loaded_since), i.e. the rows this run (re)wrote from raw rows (rows rewritten only
+    because a dimension version changed keep an older _loaded_at and are not re-tested); without
+    a row, every row. The watermark is read by the test's SQL at execution time, not passed as a
+    dbt var: vars that change every build make dbt re-parse the whole project.
     An explicit `where` config still applies. -#}
 {% macro get_where_subquery(relation) -%}
     {%- set where = config.get('where', '') -%}
-    {%- set since = var('dbt_incremental_since', {}) or {} -%}
     {%- set restricted = [] -%}
-    {%- if since and execute -%}
+    {%- if execute -%}
         {%- for node in graph.nodes.values() -%}
             {%- if node.resource_type == 'model' and node.config.materialized == 'incremental'
                   and '_loaded_at' in node.columns
                   and (node.alias or node.name) | lower == relation.identifier | lower
-                  and node.schema | lower == relation.schema | lower
-                  and since.get(node.name) -%}
-                {%- set watermark = "cast('" ~ shopdw.checked_timestamp(since[node.name]) ~ "' as " ~ dbt.type_timestamp() ~ ")" -%}
-                {%- do restricted.append(shopdw.loaded_since(watermark)) -%}
+                  and node.schema | lower == relation.schema | lower -%}
+                {%- set key = "schema_name = '" ~ shopdw.checked_identifier(relation.schema | lower)
+                    ~ "' and table_name = '" ~ shopdw.checked_identifier(relation.identifier | lower) ~ "'" -%}
+                {%- set watermark = "(select since from meta.dbt_watermarks where " ~ key ~ ")" -%}
+                {%- do restricted.append("(not exists (select 1 from meta.dbt_watermarks where " ~ key ~ ") or "
+                    ~ shopdw.loaded_since(watermark) ~ ")") -%}
             {%- endif -%}
         {%- endfor -%}
     {%- endif -%}
@@ -113,10 +116,10 @@
     {%- endif -%}
 {%- endmacro %}
 
-{#- A 'YYYY-MM-DD HH:MM:SS' timestamp var, checked before it reaches SQL. -#}
-{% macro checked_timestamp(value) -%}
-    {%- if not modules.re.fullmatch('[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2}', value | string) -%}
-        {{ exceptions.raise_compiler_error("var dbt_incremental_since must map models to 'YYYY-MM-DD HH:MM:SS', got " ~ value) }}
+{#- A schema or table name, checked before it is quoted into SQL as a string. -#}
+{% macro checked_identifier(value) -%}
+    {%- if not modules.re.fullmatch('[a-z_][a-z0-9_]*', value | string) -%}
+        {{ exceptions.raise_compiler_error("get_where_subquery: unexpected relation name " ~ value) }}
     {%- endif -%}
     {{- value -}}
 {%- endmacro %}
