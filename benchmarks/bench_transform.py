@@ -22,14 +22,23 @@ drops the staging/intermediate/analytics schemas dbt built, and records the dele
 per table next to the copy (history_<orders>_<days>.json), which the next --reuse-history run
 compares with what the loader loads for that day.
 
+--keep-full keeps a copy of the warehouse right after the full build
+(benchmarks/_work/transform/full_<orders>_<days>.duckdb) with a hash of the dbt project
+(src/shopdw/dbt) stored in it (table bench_meta.dbt_project); --incremental-only then skips the
+history and the full build: it copies that file, refuses it when the hash differs from the
+current project's (the full build was made by other model code), loads day DAYS + 1 and runs the
+incremental build only, reporting the full build's figures recorded with the copy.
+
 Usage:  .venv/bin/python benchmarks/bench_transform.py [--orders-per-day 2740] [--days 365] [--models-only]
                                                        [--reuse-history] [--history-from DB]
+                                                       [--keep-full | --incremental-only]
 Results: benchmarks/_work/transform/results.json (and printed).
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import multiprocessing
 import os
@@ -146,6 +155,66 @@ def check_day_load(result, day: date, lake: Path, record: Path) -> None:
 
 
 OK = ("success", "pass", "warn")
+PROJECT = ROOT / "src" / "shopdw" / "dbt"
+SKIP_DIRS = {"target", "logs", "dbt_packages", ".shopdw-dbt"}
+
+
+def project_hash() -> str:
+    """sha256 over the dbt project's files (relative path and bytes), dbt's own output dirs aside."""
+    h = hashlib.sha256()
+    for f in sorted(PROJECT.rglob("*")):
+        rel = f.relative_to(PROJECT)
+        if f.is_file() and not (set(rel.parts[:-1]) & SKIP_DIRS) and "__pycache__" not in rel.parts:
+            h.update(str(rel).encode() + b"\0" + f.read_bytes() + b"\0")
+    return h.hexdigest()
+
+
+def full_copy_path(days: int, orders_per_day: int) -> Path:
+    return WORK / f"full_{orders_per_day}_{days}.duckdb"
+
+
+def keep_full_copy(settings, full: dict, days: int, orders_per_day: int) -> None:
+    """Copy the warehouse right after the full build, with the project hash and the full build's
+    result stored in it (schema bench_meta, which nothing else reads)."""
+    import duckdb
+
+    dest = full_copy_path(days, orders_per_day)
+    shutil.copyfile(settings.duckdb_path, dest)
+    con = duckdb.connect(str(dest))
+    try:
+        con.execute("create schema if not exists bench_meta")
+        con.execute("create or replace table bench_meta.dbt_project (project_hash varchar, full_result varchar)")
+        con.execute("insert into bench_meta.dbt_project values (?, ?)", [project_hash(), json.dumps(full)])
+    finally:
+        con.close()
+    print(f"kept the warehouse after the full build: {dest}", flush=True)
+
+
+def reuse_full_copy(settings, days: int, orders_per_day: int) -> dict:
+    """Copy the kept post-full-build warehouse into place; its full build's result. Refuses a copy
+    built by other dbt model code (or one without the hash)."""
+    import duckdb
+
+    src = full_copy_path(days, orders_per_day)
+    if not src.exists():
+        sys.exit(f"no kept full build at {src}: run once with --keep-full first")
+    Path(settings.duckdb_path).parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(src, settings.duckdb_path)
+    con = duckdb.connect(str(settings.duckdb_path))
+    try:
+        rows = con.execute("select project_hash, full_result from bench_meta.dbt_project").fetchall()
+        con.execute("drop schema bench_meta cascade")
+    except duckdb.Error:
+        rows = []
+    finally:
+        con.close()
+    if len(rows) != 1 or rows[0][0] != project_hash():
+        os.remove(settings.duckdb_path)
+        sys.exit(
+            f"{src} was built by other dbt model code than src/shopdw/dbt now (project hash differs); "
+            "rerun with --keep-full to make a new one"
+        )
+    return json.loads(rows[0][1])
 
 
 def _build(settings, full_refresh: bool, select) -> dict:
@@ -180,7 +249,13 @@ def main() -> None:
     ap.add_argument(
         "--history-from", type=Path, help="derive the saved post-history warehouse from this DAYS+1 warehouse"
     )
+    ap.add_argument("--keep-full", action="store_true", help="keep a copy of the warehouse after the full build")
+    ap.add_argument(
+        "--incremental-only", action="store_true", help="start from the --keep-full copy: the incremental build only"
+    )
     args = ap.parse_args()
+    if args.keep_full and args.incremental_only:
+        ap.error("--keep-full and --incremental-only exclude each other")
     if args.history_from:
         derive_history(args.history_from.resolve(), args.days, args.orders_per_day)
         if not args.reuse_history:
@@ -199,7 +274,10 @@ def main() -> None:
 
     history_db, history_record = history_paths(args.days, args.orders_per_day)
     t = time.perf_counter()
-    if args.reuse_history and history_db.exists():
+    if args.incremental_only:
+        full = reuse_full_copy(settings, args.days, args.orders_per_day)
+        history_reused = True
+    elif args.reuse_history and history_db.exists():
         wh_dir.mkdir(parents=True)
         shutil.copyfile(history_db, wh_dir / "bench.duckdb")
         history_reused = True
@@ -212,8 +290,11 @@ def main() -> None:
     with open_warehouse(settings) as wh:
         orders = wh.query("select count(distinct order_id) from raw.orders")[0][0]
 
-    full = build_in_child(settings, full_refresh=True, select=select)
-    assert full["ok"], [(n["name"], n["message"]) for n in full["nodes"] if n["status"] not in OK]
+    if not args.incremental_only:
+        full = build_in_child(settings, full_refresh=True, select=select)
+        assert full["ok"], [(n["name"], n["message"]) for n in full["nodes"] if n["status"] not in OK]
+        if args.keep_full:
+            keep_full_copy(settings, full, args.days, args.orders_per_day)
 
     t = time.perf_counter()
     day_result = load(settings, progress=True, until=last_history_day + timedelta(days=1))
@@ -242,6 +323,7 @@ def main() -> None:
         "orders_after_incremental_day": orders_after,
         "models_only": args.models_only,
         "history_reused": history_reused,
+        "full_build_from_kept_copy": args.incremental_only,
         "load_history_s": round(load_history_s, 1),
         "load_one_day_s": round(load_day_s, 1),
         "full_build_s": round(full["seconds"], 1),
