@@ -7,8 +7,11 @@
     - orders with a raw order/item/payment/review row loaded since: the accounts (customer_id)
       of every raw version of those orders (an order that moved to another account touches both);
     - accounts with a raw customers row loaded since (a new version, a move, a new account);
-    - accounts with an order containing a product with a raw row loaded since (a new product
-      version can change the category the order's items carry);
+    - accounts with an order containing a product with a raw row loaded since whose raw rows do
+      not all name one category (or that has no older raw row): the orders purchased at or after
+      the new row's change timestamp, or all of them when that row is or ties the product's first
+      version (a new version can change the category the order's items carry; the simulator
+      re-emits every product it sells: all orders of those would be ~40% of all people at 1M);
     - a new category translation can rename any product's category: then everyone;
     - web events with a raw row loaded since: the person of every raw version of them.
     Accounts become people through every raw version of the account (raw.customers), so a person
@@ -21,8 +24,25 @@
         union
         {{ shopdw.loaded_keys('customers', 'customer_id') }}
         union
-        select customer_id from {{ ref('fct_order_items') }}
-        where product_id in ({{ shopdw.loaded_keys('products', 'product_id') }})
+        {#- a product whose raw rows do not all carry one category (or a new one) can change the
+            category of its orders' items: from its new rows' change timestamp on, or for every
+            order when one of them is (or ties) the product's first version (the first version
+            also covers everything before it) #}
+        select items.customer_id
+        from {{ ref('fct_order_items') }} as items
+        inner join (
+            select
+                product_id,
+                min(case when {{ shopdw.loaded_since(shopdw.incremental_watermark()) }}
+                    then {{ shopdw.change_ts('updated_at') }} end) as first_new_change,
+                min({{ shopdw.change_ts('updated_at') }}) as first_change
+            from {{ source('raw', 'products') }}
+            where product_id in ({{ shopdw.loaded_keys('products', 'product_id') }})
+            group by product_id
+            having count(distinct coalesce(product_category_name, '')) > 1
+                or sum(case when {{ shopdw.loaded_since(shopdw.incremental_watermark()) }} then 0 else 1 end) = 0
+        ) as changed on changed.product_id = items.product_id
+        where changed.first_new_change <= changed.first_change or items.purchased_at >= changed.first_new_change
     )
     union
     select customer_unique_id from {{ source('raw', 'web_events') }}
