@@ -40,7 +40,7 @@ ANALYTICS_SCHEMA = "analytics"
 # The incremental models: (schema, table). Each holds _loaded_at, its watermark.
 INCREMENTAL_MODELS = (
     ("intermediate", "int_customer_versions"), ("intermediate", "int_product_versions"),
-    ("intermediate", "int_seller_versions"), ("analytics", "fct_orders"), ("analytics", "fct_order_items"),
+    ("intermediate", "int_seller_versions"), ("intermediate", "int_customer_metrics"), ("analytics", "fct_orders"), ("analytics", "fct_order_items"),
     ("analytics", "fct_payments"), ("analytics", "fct_reviews"), ("analytics", "fct_web_events"),
 )  # fmt: skip
 

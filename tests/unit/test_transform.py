@@ -181,10 +181,14 @@ def test_incremental_watermarks_per_model_and_an_old_plain_table_is_dropped(tmp_
     con = duckdb.connect(str(path))
     con.execute("drop table intermediate.int_seller_versions")
     con.execute("create table intermediate.int_seller_versions (seller_id varchar)")  # the old plain table
+    con.execute("drop table intermediate.int_customer_metrics")
+    con.execute("create table intermediate.int_customer_metrics (customer_unique_id varchar)")  # plain before
     con.close()
     assert incremental_since(s) is None
     con = duckdb.connect(str(path))
-    left = con.execute("select count(*) from information_schema.tables where table_name = 'int_seller_versions'").fetchone()
+    left = con.execute(
+        "select count(*) from information_schema.tables where table_name in ('int_seller_versions', 'int_customer_metrics')"
+    ).fetchone()
     con.close()
     assert left == (0,)
 
