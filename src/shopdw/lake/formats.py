@@ -24,24 +24,38 @@ TS_FORMAT = "%Y-%m-%d %H:%M:%S"
 
 
 def _text_columns(table: pa.Table) -> pa.Table:
-    """Timestamps as 'YYYY-MM-DD HH:MM:SS' (the Olist convention) for text formats."""
+    """Timestamps as 'YYYY-MM-DD HH:MM:SS' (the Olist convention) for text formats; dictionary columns
+    as their plain values."""
     cols = []
     for col in table.columns:
+        if pa.types.is_dictionary(col.type):
+            col = col.cast(col.type.value_type)
         if pa.types.is_timestamp(col.type):
             col = pc.strftime(col, format=TS_FORMAT)
         cols.append(col)
     return pa.table(cols, names=table.column_names)
 
 
-def encode(table: pa.Table, fmt: str, dictionary_columns: Sequence[str] | None = None) -> bytes:
+def encode(
+    table: pa.Table,
+    fmt: str,
+    dictionary_columns: Sequence[str] | None = None,
+    statistics_columns: Sequence[str] | None = None,
+) -> bytes:
     """dictionary_columns: Parquet only; dictionary-encode just these columns (None = every column).
-    Skipping high-cardinality columns such as ids halves the encoding time."""
+    Skipping high-cardinality columns such as ids halves the encoding time. A column that is already an
+    Arrow dictionary array is written with its own dictionary (no hashing of each value); the Arrow
+    schema is then not stored in the file, so every reader sees the plain type the Parquet file declares.
+    statistics_columns: Parquet only; min/max statistics for just these columns (None = every column):
+    random ids gain nothing from them."""
     if fmt == "parquet":
         buf = io.BytesIO()
-        use_dictionary = (
-            True if dictionary_columns is None else [c for c in dictionary_columns if c in table.column_names]
-        )
-        pq.write_table(table, buf, compression="zstd", row_group_size=512 * 1024, use_dictionary=use_dictionary)
+        names = table.column_names
+        use_dictionary = True if dictionary_columns is None else [c for c in dictionary_columns if c in names]
+        statistics = True if statistics_columns is None else [c for c in statistics_columns if c in names]
+        has_dictionary = any(pa.types.is_dictionary(f.type) for f in table.schema)
+        pq.write_table(table, buf, compression="zstd", row_group_size=512 * 1024, use_dictionary=use_dictionary,
+                       write_statistics=statistics, store_schema=not has_dictionary)  # fmt: skip
         return buf.getvalue()
     if fmt == "csv":
         buf = io.BytesIO()

@@ -47,6 +47,7 @@ class World:
     seller_period: np.ndarray = field(repr=False)
     seller_phase: np.ndarray = field(repr=False)
     prod_static: dict[str, np.ndarray] = field(repr=False, default_factory=dict)
+    memo: dict[str, np.ndarray] = field(repr=False, compare=False, default_factory=dict)  # derived, e.g. ids
 
 
 def make_world(seed: int, orders_per_day: int, late_rate: float) -> World:
@@ -245,6 +246,7 @@ class PurchaseDay:
     rv_day: np.ndarray
     rv_title: np.ndarray  # index into REVIEW_TITLES, -1 = none
     rv_message: np.ndarray  # index into REVIEW_MESSAGES, -1 = none
+    memo: dict[str, np.ndarray] = field(repr=False, compare=False, default_factory=dict)  # derived, e.g. ids
 
 
 def _rng(world: World, stream: int, day: int) -> np.random.Generator:

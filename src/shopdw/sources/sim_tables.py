@@ -9,13 +9,16 @@ from shopdw.contracts import CONTRACTS
 from shopdw.sources import sim_reference as ref
 from shopdw.sources.sim_core import (
     DAY_US,
+    ID_LEN,
     NAT,
     day_start_us,
+    hex_chars,
     hex_ids,
+    id_array,
     int32_array,
     inverse_cdf,
     money_array,
-    str_take,
+    take_ids,
     ts_array,
 )
 from shopdw.sources.sim_model import (
@@ -26,6 +29,7 @@ from shopdw.sources.sim_model import (
     PAYMENT_NAMES,
     RETURN_HORIZON_DAYS,
     PurchaseCache,
+    PurchaseDay,
     World,
     _rng,
     order_counts,
@@ -40,84 +44,169 @@ _ZIPS = pa.array(ref.ZIP_CODES.tolist())
 _CATS = pa.array(ref.CATEGORY_PT.tolist())
 _STATUS = pa.array(EVENTS)
 _PAYMENTS = pa.array(PAYMENT_NAMES)
-_DEVICES = ("desktop", "mobile", "tablet")
+_TITLES = pa.array(ref.REVIEW_TITLES)
+_MESSAGES = pa.array(ref.REVIEW_MESSAGES)
+_DEVICES = pa.array(["desktop", "mobile", "tablet"])
 _DEVICE_CDF = np.cumsum([0.45, 0.50, 0.05])
-_TRAFFIC = ("direct", "organic", "paid_search", "social", "email", "referral")
+_TRAFFIC = pa.array(["direct", "organic", "paid_search", "social", "email", "referral"])
 _TRAFFIC_CDF = np.cumsum([0.30, 0.25, 0.15, 0.15, 0.10, 0.05])
-_WEB_TYPES = ("page_view", "product_view", "add_to_cart", "checkout", "purchase")
+# Parquet dictionary encoding only where values repeat (ids would waste half the encoding time).
+DICTIONARY_COLUMNS = (
+    "order_status", "payment_type", "event_type", "device_type", "traffic_source", "customer_state",
+    "customer_city", "customer_zip_code_prefix", "seller_state", "seller_city", "seller_zip_code_prefix",
+    "product_category_name", "review_comment_title", "review_comment_message", "geolocation_state",
+    "geolocation_city", "geolocation_zip_code_prefix", "product_category_name_english",
+)  # fmt: skip
+_WEB_TYPES = pa.array(["page_view", "product_view", "add_to_cart", "checkout", "purchase"])
+_EPOCH_DAY = day_start_us(0) // DAY_US  # ordinal -> days since 1970: D + _EPOCH_DAY
+_NO_DAY = np.iinfo(np.int32).max
+_schemas: dict[tuple[str, bool], pa.Schema] = {}
 
 
-def _table(entity: str, cols: dict[str, pa.Array]) -> pa.Table:
-    schema = CONTRACTS[entity].arrow_schema()
-    return pa.Table.from_arrays([cols[f.name] for f in schema], schema=schema)
+def _schema(entity: str, dictionary: bool) -> pa.Schema:
+    """The contract's schema; with dictionary, its low-cardinality string columns as dictionary<int32, string>."""
+    key = (entity, dictionary)
+    if key not in _schemas:
+        schema = CONTRACTS[entity].arrow_schema()
+        if dictionary:
+            for i, f in enumerate(schema):
+                if f.name in DICTIONARY_COLUMNS:
+                    schema = schema.set(i, f.with_type(pa.dictionary(pa.int32(), f.type)))
+        _schemas[key] = schema
+    return _schemas[key]
+
+
+def _table(entity: str, cols: dict[str, pa.Array], dictionary: bool) -> pa.Table:
+    """A table in the contract's column order; low-cardinality columns are built as dictionary arrays
+    (indices into a small pool, no string copies) and decoded to plain strings unless dictionary."""
+    schema = _schema(entity, dictionary)
+    arrays = []
+    for f in schema:
+        a = cols[f.name]
+        if pa.types.is_dictionary(a.type) and not pa.types.is_dictionary(f.type):
+            a = a.dictionary_decode()
+        arrays.append(a)
+    return pa.Table.from_arrays(arrays, schema=schema)
+
+
+def _pool(pool: pa.Array, idx: np.ndarray, null: np.ndarray | None = None) -> pa.DictionaryArray:
+    """Values of a small string pool by index (null where null is True), as a dictionary array."""
+    idx = np.asarray(idx, dtype=np.int32)
+    if null is not None and null.any():
+        indices = pa.array(np.where(null, 0, idx), type=pa.int32(), mask=null)
+    else:
+        indices = pa.array(idx, type=pa.int32())
+    return pa.DictionaryArray.from_arrays(indices, pool)
 
 
 def _cat(parts: list[np.ndarray], dtype=np.int64) -> np.ndarray:
     return np.concatenate(parts) if parts else np.zeros(0, dtype=dtype)
 
 
-def emit_day(world: World, cache: PurchaseCache, D: int) -> dict[str, pa.Table]:
-    """The clean batch of day D (ordinal) for every non-reference entity."""
-    s = world.seed
-    start_d = day_start_us(D)
-    end_d = day_start_us(D + 1) - 1
+def _cat_ids(parts: list[np.ndarray]) -> np.ndarray:
+    return np.concatenate(parts) if parts else np.zeros((0, ID_LEN), dtype=np.uint8)
 
-    o_w, o_k, o_j, o_ev, o_est = [], [], [], [], []
-    c_w, c_k, c_pday, c_pk, c_zip, c_upd = [], [], [], [], [], []
-    i_w, i_k, i_no, i_prod, i_sel, i_lim, i_price, i_fr = [], [], [], [], [], [], [], []
-    p_w, p_k, p_seq, p_type, p_inst, p_val = [], [], [], [], [], []
-    r_w, r_k, r_score, r_cre, r_ans, r_title, r_msg = [], [], [], [], [], [], []
+
+# ---------------------------------------------------------------- ids kept with what they identify
+
+
+def _day_ids(world: World, pd: PurchaseDay, name: str) -> np.ndarray:
+    """hex_chars of one purchase day's orders (order, customer account, person) or reviews, computed once."""
+    ids = pd.memo.get(name)
+    if ids is None:
+        s, w = world.seed, pd.day
+        if name == "person":
+            ids = hex_chars(s, "person", pd.pday, pd.pk)
+        elif name == "review":
+            ids = hex_chars(s, "review", w, pd.rv_order)
+        else:  # order, customer
+            ids = hex_chars(s, name, w, np.arange(pd.n))
+        pd.memo[name] = ids
+    return ids
+
+
+def _catalog_ids(world: World, name: str) -> np.ndarray:
+    """hex_chars of every product or seller number, computed once per world."""
+    ids = world.memo.get(name)
+    if ids is None:
+        ids = world.memo[name] = hex_chars(world.seed, name, np.arange(world.n_products if name == "product"
+                                                                        else world.n_sellers))  # fmt: skip
+    return ids
+
+
+def _event_days(pd: PurchaseDay) -> np.ndarray:
+    """Day (since 1970) of each order's events as (n, 8) int32 (no event, and the padding column:
+    _NO_DAY), so that 'any event on day D' is one uint64 test per order."""
+    ev = pd.memo.get("event_days")
+    if ev is None:
+        ev = np.full((pd.n, 8), _NO_DAY, dtype=np.int32)
+        present = pd.events != NAT
+        ev[:, :7][present] = pd.events[present] // DAY_US
+        pd.memo["event_days"] = ev
+    return ev
+
+
+def emit_day(world: World, cache: PurchaseCache, D: int, dictionary: bool = False) -> dict[str, pa.Table]:
+    """The clean batch of day D (ordinal) for every non-reference entity.
+
+    dictionary: low-cardinality string columns (DICTIONARY_COLUMNS) as dictionary arrays, for the
+    Parquet writer to store without hashing each value; the values are the same."""
+    end_d = day_start_us(D + 1) - 1
+    d_epoch = np.int32(D + _EPOCH_DAY)
+
+    o_id, o_cid, o_j, o_ev, o_est = [], [], [], [], []
+    c_id, c_pid, c_zip, c_upd = [], [], [], []
+    i_oid, i_no, i_prod, i_sel, i_lim, i_price, i_fr = [], [], [], [], [], [], []
+    p_oid, p_seq, p_type, p_inst, p_val = [], [], [], [], []
+    r_id, r_oid, r_score, r_cre, r_ans, r_title, r_msg = [], [], [], [], [], [], []
 
     for w in range(D - LOOKBACK_DAYS, D + 1):  # one iteration per window day
         pd = cache.get(w)
-        isel = pd.it_arrival == D
-        psel = pd.pay_arrival == D
-        rsel = pd.rv_day == D
-        referenced = np.zeros(pd.n, dtype=bool)
-        referenced[pd.it_order[isel]] = True
-        referenced[pd.pay_order[psel]] = True
-        referenced[pd.rv_order[rsel]] = True
-        known = pd.events <= end_d
-        j = known.shape[1] - 1 - np.argmax(known[:, ::-1], axis=1)  # latest event so far
-        last = pd.events[np.arange(pd.n), j]
-        emit = (last >= start_d) | referenced
+        isel = np.nonzero(pd.it_arrival == D)[0]
+        psel = np.nonzero(pd.pay_arrival == D)[0]
+        rsel = np.nonzero(pd.rv_day == D)[0]
+        # an order row when the order's status changes today (one of its events falls on D: events are
+        # chronological, so that event is its latest so far), or when a child row refers to it today
+        emit = (_event_days(pd) == d_epoch).view(np.uint64).ravel() != 0
+        emit[pd.it_order[isel]] = True
+        emit[pd.pay_order[psel]] = True
+        emit[pd.rv_order[rsel]] = True
+        order_ids = _day_ids(world, pd, "order")
         if emit.any():
             idx = np.nonzero(emit)[0]
-            o_w.append(np.full(len(idx), w))
-            o_k.append(idx)
-            o_j.append(j[idx])
-            o_ev.append(np.where(known[idx], pd.events[idx], NAT))
+            ev = pd.events[idx]
+            known = ev <= end_d
+            o_id.append(np.take(order_ids, idx, axis=0))
+            o_cid.append(np.take(_day_ids(world, pd, "customer"), idx, axis=0))
+            o_j.append(known.shape[1] - 1 - np.argmax(known[:, ::-1], axis=1))  # latest event so far
+            o_ev.append(np.where(known, ev, NAT))
             o_est.append(pd.estimated_us[idx])
-        moves_today = (pd.move_day == D) & (w < D)
-        cust = emit | moves_today
-        if cust.any():
-            idx = np.nonzero(cust)[0]
+        if w < D:
+            emit |= pd.move_day == D  # accounts whose person moves today
+        if emit.any():
+            idx = np.nonzero(emit)[0]
             moved = (w < pd.move_day[idx]) & (pd.move_day[idx] <= D)
-            c_w.append(np.full(len(idx), w))
-            c_k.append(idx)
-            c_pday.append(pd.pday[idx])
-            c_pk.append(pd.pk[idx])
+            c_id.append(np.take(_day_ids(world, pd, "customer"), idx, axis=0))
+            c_pid.append(np.take(_day_ids(world, pd, "person"), idx, axis=0))
             c_zip.append(np.where(moved, pd.zip_moved[idx], pd.zip_at_purchase[idx]))
             c_upd.append(np.where(moved, pd.move_us[idx], pd.events[idx, 0]))
-        if isel.any():
-            i_w.append(np.full(int(isel.sum()), w))
-            i_k.append(pd.it_order[isel])
+        if len(isel):
+            i_oid.append(np.take(order_ids, pd.it_order[isel], axis=0))
             i_no.append(pd.it_no[isel])
             i_prod.append(pd.it_product[isel])
             i_sel.append(pd.it_seller[isel])
             i_lim.append(pd.it_limit_us[isel])
             i_price.append(pd.it_price[isel])
             i_fr.append(pd.it_freight[isel])
-        if psel.any():
-            p_w.append(np.full(int(psel.sum()), w))
-            p_k.append(pd.pay_order[psel])
+        if len(psel):
+            p_oid.append(np.take(order_ids, pd.pay_order[psel], axis=0))
             p_seq.append(pd.pay_seq[psel])
             p_type.append(pd.pay_type[psel])
             p_inst.append(pd.pay_inst[psel])
             p_val.append(pd.pay_value[psel])
-        if rsel.any():
-            r_w.append(np.full(int(rsel.sum()), w))
-            r_k.append(pd.rv_order[rsel])
+        if len(rsel):
+            r_id.append(np.take(_day_ids(world, pd, "review"), rsel, axis=0))
+            r_oid.append(np.take(order_ids, pd.rv_order[rsel], axis=0))
             r_score.append(pd.rv_score[rsel])
             r_cre.append(pd.rv_created_us[rsel])
             r_ans.append(pd.rv_answer_us[rsel])
@@ -125,68 +214,68 @@ def emit_day(world: World, cache: PurchaseCache, D: int) -> dict[str, pa.Table]:
             r_msg.append(pd.rv_message[rsel])
 
     out: dict[str, pa.Table] = {}
+    dic = dictionary
 
     # orders
-    ow, ok_, oj = _cat(o_w), _cat(o_k), _cat(o_j)
+    oj = _cat(o_j)
     ev = np.concatenate(o_ev) if o_ev else np.zeros((0, 7), dtype=np.int64)
     upd = ev[np.arange(len(oj)), oj] if len(oj) else np.zeros(0, dtype=np.int64)
     out["orders"] = _table("orders", {
-        "order_id": hex_ids(s, "order", ow, ok_),
-        "customer_id": hex_ids(s, "customer", ow, ok_),
-        "order_status": _STATUS.take(pa.array(oj)),
+        "order_id": id_array(_cat_ids(o_id)),
+        "customer_id": id_array(_cat_ids(o_cid)),
+        "order_status": _pool(_STATUS, oj),
         "order_purchase_timestamp": ts_array(ev[:, 0]),
         "order_approved_at": ts_array(ev[:, 1]),
         "order_delivered_carrier_date": ts_array(ev[:, 3]),
         "order_delivered_customer_date": ts_array(ev[:, 4]),
         "order_estimated_delivery_date": ts_array(_cat(o_est)),
         "updated_at": ts_array(upd),
-    })  # fmt: skip
+    }, dic)  # fmt: skip
 
     # customers: the accounts of today's order rows, plus accounts whose person moved today
-    cw, ck, czip = _cat(c_w), _cat(c_k), _cat(c_zip)
+    czip = _cat(c_zip)
     out["customers"] = _table("customers", {
-        "customer_id": hex_ids(s, "customer", cw, ck),
-        "customer_unique_id": hex_ids(s, "person", _cat(c_pday), _cat(c_pk)),
-        "customer_zip_code_prefix": _ZIPS.take(pa.array(czip)),
-        "customer_city": _CITIES.take(pa.array(ref.ZIP_CITY[czip])),
-        "customer_state": _STATES.take(pa.array(ref.ZIP_STATE[czip])),
+        "customer_id": id_array(_cat_ids(c_id)),
+        "customer_unique_id": id_array(_cat_ids(c_pid)),
+        "customer_zip_code_prefix": _pool(_ZIPS, czip),
+        "customer_city": _pool(_CITIES, ref.ZIP_CITY[czip]),
+        "customer_state": _pool(_STATES, ref.ZIP_STATE[czip]),
         "updated_at": ts_array(_cat(c_upd)),
-    })  # fmt: skip
+    }, dic)  # fmt: skip
 
     # order items
-    iw, ik, iprod, isel_ = _cat(i_w), _cat(i_k), _cat(i_prod), _cat(i_sel)
+    iprod, isel_ = _cat(i_prod), _cat(i_sel)
+    product_ids, seller_ids = _catalog_ids(world, "product"), _catalog_ids(world, "seller")
     out["order_items"] = _table("order_items", {
-        "order_id": hex_ids(s, "order", iw, ik),
+        "order_id": id_array(_cat_ids(i_oid)),
         "order_item_id": int32_array(_cat(i_no)),
-        "product_id": hex_ids(s, "product", iprod),
-        "seller_id": hex_ids(s, "seller", isel_),
+        "product_id": take_ids(product_ids, iprod),
+        "seller_id": take_ids(seller_ids, isel_),
         "shipping_limit_date": ts_array(_cat(i_lim)),
         "price": money_array(_cat(i_price)),
         "freight_value": money_array(_cat(i_fr)),
-    })  # fmt: skip
+    }, dic)  # fmt: skip
 
     # payments
-    pw, pk_ = _cat(p_w), _cat(p_k)
     out["order_payments"] = _table("order_payments", {
-        "order_id": hex_ids(s, "order", pw, pk_),
+        "order_id": id_array(_cat_ids(p_oid)),
         "payment_sequential": int32_array(_cat(p_seq)),
-        "payment_type": _PAYMENTS.take(pa.array(_cat(p_type))),
+        "payment_type": _pool(_PAYMENTS, _cat(p_type)),
         "payment_installments": int32_array(_cat(p_inst)),
         "payment_value": money_array(_cat(p_val)),
-    })  # fmt: skip
+    }, dic)  # fmt: skip
 
     # reviews
-    rw, rk = _cat(r_w), _cat(r_k)
     rt, rm = _cat(r_title), _cat(r_msg)
     out["order_reviews"] = _table("order_reviews", {
-        "review_id": hex_ids(s, "review", rw, rk),
-        "order_id": hex_ids(s, "order", rw, rk),
+        "review_id": id_array(_cat_ids(r_id)),
+        "order_id": id_array(_cat_ids(r_oid)),
         "review_score": int32_array(_cat(r_score)),
-        "review_comment_title": str_take(ref.REVIEW_TITLES, rt, rt < 0),
-        "review_comment_message": str_take(ref.REVIEW_MESSAGES, rm, rm < 0),
+        "review_comment_title": _pool(_TITLES, rt, rt < 0),
+        "review_comment_message": _pool(_MESSAGES, rm, rm < 0),
         "review_creation_date": ts_array(_cat(r_cre)),
         "review_answer_timestamp": ts_array(_cat(r_ans)),
-    })  # fmt: skip
+    }, dic)  # fmt: skip
 
     # products: those sold in today's item rows, plus those whose price/category changes today
     changing = np.nonzero((D + world.prod_phase) % world.prod_period == 0)[0]
@@ -194,8 +283,8 @@ def emit_day(world: World, cache: PurchaseCache, D: int) -> dict[str, pa.Table]:
     pa_ = product_attrs(world, prods, D)
     nocat = pa_["no_category"]
     out["products"] = _table("products", {
-        "product_id": hex_ids(s, "product", prods),
-        "product_category_name": _CATS.take(pa.array(pa_["category"], mask=nocat)),
+        "product_id": take_ids(product_ids, prods),
+        "product_category_name": _pool(_CATS, pa_["category"], nocat),
         "product_name_lenght": int32_array(pa_["name_len"], nocat),
         "product_description_lenght": int32_array(pa_["desc_len"], nocat),
         "product_photos_qty": int32_array(pa_["photos"], nocat),
@@ -205,25 +294,25 @@ def emit_day(world: World, cache: PurchaseCache, D: int) -> dict[str, pa.Table]:
         "product_width_cm": int32_array(pa_["width_cm"]),
         "list_price": money_array(pa_["price_cents"]),
         "updated_at": ts_array(pa_["updated_us"]),
-    })  # fmt: skip
+    }, dic)  # fmt: skip
 
     # sellers: those of today's item rows, plus those who move today
     moving = np.nonzero((D + world.seller_phase) % world.seller_period == 0)[0]
     sellers = np.union1d(isel_, moving).astype(np.int64)
     sa = seller_attrs(world, sellers, D)
     out["sellers"] = _table("sellers", {
-        "seller_id": hex_ids(s, "seller", sellers),
-        "seller_zip_code_prefix": _ZIPS.take(pa.array(sa["zip"])),
-        "seller_city": _CITIES.take(pa.array(ref.ZIP_CITY[sa["zip"]])),
-        "seller_state": _STATES.take(pa.array(ref.ZIP_STATE[sa["zip"]])),
+        "seller_id": take_ids(seller_ids, sellers),
+        "seller_zip_code_prefix": _pool(_ZIPS, sa["zip"]),
+        "seller_city": _pool(_CITIES, ref.ZIP_CITY[sa["zip"]]),
+        "seller_state": _pool(_STATES, ref.ZIP_STATE[sa["zip"]]),
         "updated_at": ts_array(sa["updated_us"]),
-    })  # fmt: skip
+    }, dic)  # fmt: skip
 
-    out["web_events"] = web_events(world, cache, D)
+    out["web_events"] = web_events(world, cache, D, dictionary)
     return out
 
 
-def web_events(world: World, cache: PurchaseCache, D: int) -> pa.Table:
+def web_events(world: World, cache: PurchaseCache, D: int, dictionary: bool = False) -> pa.Table:
     """Sessions of day D: one per order placed that day (ending in its purchase) plus browse-only sessions."""
     s = world.seed
     rng = _rng(world, 2, D)
@@ -251,7 +340,8 @@ def web_events(world: World, cache: PurchaseCache, D: int) -> pa.Table:
     t1 = 1 + n_pv
     t2 = t1 + n_cart
     t3 = t2 + n_checkout
-    etype = np.select([pos < 1, pos < t1[sess], pos < t2[sess], pos < t3[sess]], [0, 1, 2, 3], default=4)
+    # 0 page view, 1 product view, 2 add to cart, 3 checkout, 4 purchase: thresholds passed so far
+    etype = (pos >= 1).astype(np.int8) + (pos >= t1[sess]) + (pos >= t2[sess]) + (pos >= t3[sess])
 
     # who and which product
     first_idx = np.searchsorted(pd.it_order, np.arange(n_buy))
@@ -261,8 +351,6 @@ def web_events(world: World, cache: PurchaseCache, D: int) -> pa.Table:
     known = buy | (rng.random(n_s) < KNOWN_VISITOR_SHARE)
     vday = D - rng.integers(0, RETURN_HORIZON_DAYS, n_s)
     vk = (rng.random(n_s) * order_counts(world, vday)).astype(np.int64)
-    pday = np.where(buy, np.concatenate([pd.pday, np.zeros(n_browse, np.int64)]), vday)
-    pk = np.where(buy, np.concatenate([pd.pk, np.zeros(n_browse, np.int64)]), vk)
 
     # when: purchase sessions end at their order's purchase time; others start through the day
     gap = (20 + 100 * rng.random(n_s)) * 1_000_000
@@ -273,33 +361,39 @@ def web_events(world: World, cache: PurchaseCache, D: int) -> pa.Table:
     ts = np.where(buy[sess], purchase_us[sess] - back.astype(np.int64), browse_start[sess] + fwd.astype(np.int64))
     ts = np.clip(ts, start_d, end_d)
 
-    order = np.argsort(ts, kind="stable")
+    order = _argsort_time(ts - start_d)
     sess_o, etype_o, ts_o = sess[order], etype[order], ts[order]
     has_product = (etype_o == 1) | (etype_o == 2)
     is_purchase = etype_o == 4
-    who_known = known[sess_o]
     dev = inverse_cdf(_DEVICE_CDF, rng.random(n_s))
     src = inverse_cdf(_TRAFFIC_CDF, rng.random(n_s))
-    buy_k = np.where(is_purchase, sess_o, 0)
-    session_ids = hex_ids(s, "session", D, np.arange(n_s))
-    person_ids = hex_ids(s, "person", pday[known], pk[known])
+    # a known visitor's person id: a buyer's is their order's (computed with the purchase day), a
+    # recognised browser's is hashed here; rows of a session take it by the session's rank among known ones
+    browse_known = known[n_buy:]
+    person_ids = np.concatenate([_day_ids(world, pd, "person"),
+                                 hex_chars(s, "person", vday[n_buy:][browse_known], vk[n_buy:][browse_known])])  # fmt: skip
     known_pos = np.cumsum(known) - 1  # session -> its index among known sessions
     cols = {
         "event_id": hex_ids(s, "event", D, order),
-        "session_id": session_ids.take(pa.array(sess_o)),
-        "customer_unique_id": person_ids.take(pa.array(known_pos[sess_o], mask=~who_known)),
-        "event_type": pa.array(_WEB_TYPES).take(pa.array(etype_o)),
-        "product_id": _sparse_ids(s, "product", has_product, sess_product[sess_o]),
-        "order_id": _sparse_ids(s, "order", is_purchase, np.full(total, D), buy_k),
+        "session_id": take_ids(hex_chars(s, "session", D, np.arange(n_s)), sess_o),
+        "customer_unique_id": take_ids(person_ids, known_pos[sess_o], known[sess_o]),
+        "event_type": _pool(_WEB_TYPES, etype_o),
+        "product_id": take_ids(_catalog_ids(world, "product"), sess_product[sess_o], has_product),
+        "order_id": take_ids(_day_ids(world, pd, "order"), sess_o, is_purchase),
         "event_timestamp": ts_array(ts_o),
-        "device_type": pa.array(_DEVICES).take(pa.array(dev[sess_o])),
-        "traffic_source": pa.array(_TRAFFIC).take(pa.array(src[sess_o])),
+        "device_type": _pool(_DEVICES, dev[sess_o]),
+        "traffic_source": _pool(_TRAFFIC, src[sess_o]),
     }
-    return _table("web_events", cols)
+    return _table("web_events", cols, dictionary)
 
 
-def _sparse_ids(seed: int, name: str, present: np.ndarray, *parts: np.ndarray) -> pa.Array:
-    """Ids where present is True, null elsewhere; hashes only the present rows."""
-    ids = hex_ids(seed, name, *[p[present] for p in parts])
-    pos = np.cumsum(present) - 1
-    return ids.take(pa.array(np.maximum(pos, 0), mask=~present))
+def _argsort_time(t: np.ndarray) -> np.ndarray:
+    """np.argsort(t, kind="stable") for non-negative int64 times below 2**48 (microseconds within a day),
+    as an LSD radix sort: three stable passes over 16-bit digits, each numpy's O(n) radix sort."""
+    if len(t) and int(t.max()) >= 1 << 48:  # pragma: no cover - not with a day of microseconds
+        return np.argsort(t, kind="stable")
+    order = np.argsort((t & 0xFFFF).astype(np.uint16), kind="stable")
+    for shift in (16, 32):
+        step = np.argsort(((t[order] >> shift) & 0xFFFF).astype(np.uint16), kind="stable")
+        order = order[step]
+    return order

@@ -69,7 +69,7 @@ from shopdw.lake.store import Lake
 from shopdw.sources import sim_reference as ref
 from shopdw.sources.sim_core import DAY_US, day_start_us, hex_ids
 from shopdw.sources.sim_model import LOOKBACK_DAYS, PurchaseCache, make_world
-from shopdw.sources.sim_tables import emit_day
+from shopdw.sources.sim_tables import DICTIONARY_COLUMNS, emit_day
 
 __all__ = [
     "DEFECT_KINDS",
@@ -99,13 +99,9 @@ DEFECT_KINDS = (
 GROUND_TRUTH_COLUMNS = ("file", "entity", "row_number", "defect", "column", "key")
 DATED_ENTITIES = tuple(e for e in LOAD_ORDER if not CONTRACTS[e].reference)
 SPLIT_BYTES = MAX_FILE_BYTES  # a batch over this becomes <batch_id>-pNNN parts (tests lower it)
-# Parquet dictionary encoding only where values repeat (ids would waste half the encoding time).
-DICTIONARY_COLUMNS = (
-    "order_status", "payment_type", "event_type", "device_type", "traffic_source", "customer_state",
-    "customer_city", "customer_zip_code_prefix", "seller_state", "seller_city", "seller_zip_code_prefix",
-    "product_category_name", "review_comment_title", "review_comment_message", "geolocation_state",
-    "geolocation_city", "geolocation_zip_code_prefix", "product_category_name_english",
-)  # fmt: skip
+# Random 32-hex ids: Parquet min/max statistics on them prune nothing, and cost encoding time.
+ID_COLUMNS = frozenset(("order_id", "customer_id", "customer_unique_id", "product_id", "seller_id", "review_id",
+                        "event_id", "session_id"))  # fmt: skip
 
 # Where each defect kind can go (columns per entity).
 _NEGATIVE = {"order_items": ("price", "freight_value"), "order_payments": ("payment_value",)}
@@ -265,6 +261,14 @@ def _money_cents(arr: pa.Array) -> np.ndarray:
     return raw[arr.offset : arr.offset + len(arr), 0].copy()
 
 
+def _plain(table: pa.Table) -> pa.Table:
+    """The table with its dictionary columns decoded to their value type."""
+    if not any(pa.types.is_dictionary(f.type) for f in table.schema):
+        return table
+    schema = pa.schema([f.with_type(f.type.value_type) if pa.types.is_dictionary(f.type) else f for f in table.schema])
+    return table.cast(schema)
+
+
 def _replace(arr: pa.Array, rows: np.ndarray, values: pa.Array) -> pa.Array:
     mask = np.zeros(len(arr), dtype=bool)
     mask[rows] = True
@@ -300,6 +304,7 @@ def inject_defects(table: pa.Table, entity: str, day: int, seed: int, rate: floa
     options = applicable_defects(entity, fmt)
     if not options:
         return _Defects(table, np.zeros(0, np.int64), [], [], [], [])
+    table = _plain(table)  # defects replace single values: dictionary columns as plain strings
     kind_names = list(options)
     kind_of = rng.integers(0, len(kind_names), m)
     col_pick = rng.random(m)
@@ -390,7 +395,8 @@ def _patch(data: bytes, fmt: str, patches: list[tuple[int, str, str]], first_row
 def _encode_parts(table: pa.Table, fmt: str, keep_with_previous: np.ndarray) -> list[tuple[int, int, bytes]]:
     """(first row, row count, bytes) per file part, each at most SPLIT_BYTES, like formats.encode_split,
     except that a part never starts at a row in keep_with_previous (a duplicate stays in its original's file)."""
-    data = encode(table, fmt, DICTIONARY_COLUMNS)
+    stats = [c for c in table.column_names if c not in ID_COLUMNS]
+    data = encode(table, fmt, DICTIONARY_COLUMNS, stats)
     n = table.num_rows
     if len(data) <= SPLIT_BYTES or n <= 1:
         return [(0, n, data)]
@@ -405,7 +411,7 @@ def _encode_parts(table: pa.Table, fmt: str, keep_with_previous: np.ndarray) -> 
             if b < n and (not cuts or b > cuts[-1]):
                 cuts.append(b)
         bounds = list(zip(cuts, cuts[1:] + [n]))
-        chunks = [(a, b - a, encode(table.slice(a, b - a), fmt, DICTIONARY_COLUMNS)) for a, b in bounds]
+        chunks = [(a, b - a, encode(table.slice(a, b - a), fmt, DICTIONARY_COLUMNS, stats)) for a, b in bounds]
         if all(len(c[2]) <= SPLIT_BYTES for c in chunks) or size <= 2:
             return chunks
         parts *= 2
@@ -511,7 +517,7 @@ def _run_days(lake: Lake, cfg: SimulatorConfig, days: list[date], result: Genera
             for day in days:
                 D = day.toordinal()
                 cache.drop_before(D - LOOKBACK_DAYS)
-                tables = emit_day(world, cache, D)
+                tables = emit_day(world, cache, D, dictionary=cfg.fmt == "parquet")
                 result.new_orders += cache.get(D).n
                 pending = []
                 for entity in DATED_ENTITIES:
