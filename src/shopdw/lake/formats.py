@@ -44,16 +44,20 @@ def encode(
 ) -> bytes:
     """dictionary_columns: Parquet only; dictionary-encode just these columns (None = every column).
     Skipping high-cardinality columns such as ids halves the encoding time. A column that is already an
-    Arrow dictionary array is written with its own dictionary (no hashing of each value); the Arrow
-    schema is then not stored in the file, so every reader sees the plain type the Parquet file declares.
+    Arrow dictionary array is always dictionary-encoded, with its own dictionary (no hashing of each
+    value); the Arrow schema is then not stored in the file, so every reader sees the plain type the
+    Parquet file declares.
     statistics_columns: Parquet only; min/max statistics for just these columns (None = every column):
     random ids gain nothing from them."""
     if fmt == "parquet":
         buf = io.BytesIO()
         names = table.column_names
-        use_dictionary = True if dictionary_columns is None else [c for c in dictionary_columns if c in names]
+        given = [f.name for f in table.schema if pa.types.is_dictionary(f.type)]
+        use_dictionary = (
+            True if dictionary_columns is None else [c for c in names if c in dictionary_columns or c in given]
+        )
         statistics = True if statistics_columns is None else [c for c in statistics_columns if c in names]
-        has_dictionary = any(pa.types.is_dictionary(f.type) for f in table.schema)
+        has_dictionary = bool(given)
         pq.write_table(table, buf, compression="zstd", row_group_size=512 * 1024, use_dictionary=use_dictionary,
                        write_statistics=statistics, store_schema=not has_dictionary)  # fmt: skip
         return buf.getvalue()

@@ -218,7 +218,7 @@ class PurchaseDay:
     pk: np.ndarray
     zip_at_purchase: np.ndarray
     zip_moved: np.ndarray
-    move_day: np.ndarray  # the account's person's move day (huge if never)
+    move_day: np.ndarray  # the account's person's move day (NEVER_DAY if never)
     move_us: np.ndarray
     events: np.ndarray  # (n, 7) int64 us, NAT where the event never happens
     estimated_us: np.ndarray
@@ -384,15 +384,28 @@ def purchase_day(world: World, d: int) -> PurchaseDay:
     msg_idx[~with_msg] = -1
     title_idx[~with_title] = -1
 
+    # kept for up to LOOKBACK_DAYS days: numbers, indices and day ordinals as int32, money and times as int64
+    i32 = _int32
     return PurchaseDay(
-        day=d, n=n, pday=pday, pk=pk, zip_at_purchase=zip_at_purchase, zip_moved=person["zip1"],
-        move_day=person["move_day"], move_us=person["move_us"], events=ev, estimated_us=estimated,
-        it_order=it_order, it_no=it_no, it_product=it_product, it_seller=it_seller, it_price=it_price,
-        it_freight=it_freight, it_limit_us=it_limit, it_arrival=it_arrival,
-        pay_order=pay_order, pay_seq=pay_seq, pay_type=pay_type, pay_inst=pay_inst, pay_value=pay_value,
-        pay_arrival=pay_arrival, rv_order=rv_order, rv_score=rv_score, rv_created_us=rv_created,
-        rv_answer_us=rv_answer, rv_day=rv_day, rv_title=title_idx, rv_message=msg_idx,
+        day=d, n=n, pday=i32(pday), pk=i32(pk), zip_at_purchase=i32(zip_at_purchase), zip_moved=i32(person["zip1"]),
+        move_day=i32(np.minimum(person["move_day"], NEVER_DAY)), move_us=person["move_us"], events=ev,
+        estimated_us=estimated, it_order=i32(it_order), it_no=i32(it_no), it_product=i32(it_product),
+        it_seller=i32(it_seller), it_price=it_price, it_freight=it_freight, it_limit_us=it_limit,
+        it_arrival=i32(it_arrival), pay_order=i32(pay_order), pay_seq=i32(pay_seq), pay_type=i32(pay_type),
+        pay_inst=i32(pay_inst), pay_value=pay_value, pay_arrival=i32(pay_arrival), rv_order=i32(rv_order),
+        rv_score=i32(rv_score), rv_created_us=rv_created, rv_answer_us=rv_answer, rv_day=i32(rv_day),
+        rv_title=i32(title_idx), rv_message=i32(msg_idx),
     )  # fmt: skip
+
+
+NEVER_DAY = np.iinfo(np.int32).max  # move_day of a person who never moves
+
+
+def _int32(a: np.ndarray) -> np.ndarray:
+    out = np.asarray(a).astype(np.int32)
+    if not np.array_equal(out, a):  # pragma: no cover - a bug, not bad input
+        raise AssertionError("value out of int32 range")
+    return out
 
 
 class PurchaseCache:

@@ -59,38 +59,27 @@ DICTIONARY_COLUMNS = (
 )  # fmt: skip
 _WEB_TYPES = pa.array(["page_view", "product_view", "add_to_cart", "checkout", "purchase"])
 _EPOCH_DAY = day_start_us(0) // DAY_US  # ordinal -> days since 1970: D + _EPOCH_DAY
-_NO_DAY = np.iinfo(np.int32).max
-_schemas: dict[tuple[str, bool], pa.Schema] = {}
-
-
-def _schema(entity: str, dictionary: bool) -> pa.Schema:
-    """The contract's schema; with dictionary, its low-cardinality string columns as dictionary<int32, string>."""
-    key = (entity, dictionary)
-    if key not in _schemas:
-        schema = CONTRACTS[entity].arrow_schema()
-        if dictionary:
-            for i, f in enumerate(schema):
-                if f.name in DICTIONARY_COLUMNS:
-                    schema = schema.set(i, f.with_type(pa.dictionary(pa.int32(), f.type)))
-        _schemas[key] = schema
-    return _schemas[key]
 
 
 def _table(entity: str, cols: dict[str, pa.Array], dictionary: bool) -> pa.Table:
-    """A table in the contract's column order; low-cardinality columns are built as dictionary arrays
-    (indices into a small pool, no string copies) and decoded to plain strings unless dictionary."""
-    schema = _schema(entity, dictionary)
-    arrays = []
-    for f in schema:
+    """A table in the contract's schema. Columns built as dictionary arrays (low-cardinality values,
+    and ids that repeat within the day: indices into a pool, no string copies) stay dictionaries when
+    dictionary is True (for the Parquet writer to store as they are), else are decoded to plain strings."""
+    fields, arrays = [], []
+    for f in CONTRACTS[entity].arrow_schema():
         a = cols[f.name]
-        if pa.types.is_dictionary(a.type) and not pa.types.is_dictionary(f.type):
-            a = a.dictionary_decode()
+        if pa.types.is_dictionary(a.type):
+            if dictionary:
+                f = f.with_type(a.type)
+            else:
+                a = a.dictionary_decode()
+        fields.append(f)
         arrays.append(a)
-    return pa.Table.from_arrays(arrays, schema=schema)
+    return pa.Table.from_arrays(arrays, schema=pa.schema(fields))
 
 
 def _pool(pool: pa.Array, idx: np.ndarray, null: np.ndarray | None = None) -> pa.DictionaryArray:
-    """Values of a small string pool by index (null where null is True), as a dictionary array."""
+    """Values of a string pool by index (null where null is True), as a dictionary array."""
     idx = np.asarray(idx, dtype=np.int32)
     if null is not None and null.any():
         indices = pa.array(np.where(null, 0, idx), type=pa.int32(), mask=null)
@@ -135,13 +124,14 @@ def _catalog_ids(world: World, name: str) -> np.ndarray:
 
 
 def _event_days(pd: PurchaseDay) -> np.ndarray:
-    """Day (since 1970) of each order's events as (n, 8) int32 (no event, and the padding column:
-    _NO_DAY), so that 'any event on day D' is one uint64 test per order."""
+    """Days after its purchase day of each order's events as (n, 8) int8 (no event and the padding column:
+    -1; 127 and later: 127, beyond any look-back), so that 'any event on day D' is one uint64 test per order."""
     ev = pd.memo.get("event_days")
     if ev is None:
-        ev = np.full((pd.n, 8), _NO_DAY, dtype=np.int32)
+        ev = np.full((pd.n, 8), -1, dtype=np.int8)
         present = pd.events != NAT
-        ev[:, :7][present] = pd.events[present] // DAY_US
+        rel = pd.events[present] // DAY_US - (pd.day + _EPOCH_DAY)
+        ev[:, :7][present] = np.minimum(rel, 127)
         pd.memo["event_days"] = ev
     return ev
 
@@ -152,7 +142,6 @@ def emit_day(world: World, cache: PurchaseCache, D: int, dictionary: bool = Fals
     dictionary: low-cardinality string columns (DICTIONARY_COLUMNS) as dictionary arrays, for the
     Parquet writer to store without hashing each value; the values are the same."""
     end_d = day_start_us(D + 1) - 1
-    d_epoch = np.int32(D + _EPOCH_DAY)
 
     o_id, o_cid, o_j, o_ev, o_est = [], [], [], [], []
     c_id, c_pid, c_zip, c_upd = [], [], [], []
@@ -167,7 +156,7 @@ def emit_day(world: World, cache: PurchaseCache, D: int, dictionary: bool = Fals
         rsel = np.nonzero(pd.rv_day == D)[0]
         # an order row when the order's status changes today (one of its events falls on D: events are
         # chronological, so that event is its latest so far), or when a child row refers to it today
-        emit = (_event_days(pd) == d_epoch).view(np.uint64).ravel() != 0
+        emit = (_event_days(pd) == np.int8(D - w)).view(np.uint64).ravel() != 0
         emit[pd.it_order[isel]] = True
         emit[pd.pay_order[psel]] = True
         emit[pd.rv_order[rsel]] = True
@@ -367,18 +356,32 @@ def web_events(world: World, cache: PurchaseCache, D: int, dictionary: bool = Fa
     is_purchase = etype_o == 4
     dev = inverse_cdf(_DEVICE_CDF, rng.random(n_s))
     src = inverse_cdf(_TRAFFIC_CDF, rng.random(n_s))
-    # a known visitor's person id: a buyer's is their order's (computed with the purchase day), a
-    # recognised browser's is hashed here; rows of a session take it by the session's rank among known ones
-    browse_known = known[n_buy:]
-    person_ids = np.concatenate([_day_ids(world, pd, "person"),
-                                 hex_chars(s, "person", vday[n_buy:][browse_known], vk[n_buy:][browse_known])])  # fmt: skip
+    # ids that repeat within the day are dictionary arrays: a session's, its known visitor's (a buyer's
+    # person is their order's, computed with the purchase day; a recognised browser's is hashed here), and
+    # the viewed products (the day's distinct ones)
+    # (a Parquet dictionary must not repeat a value: a person may visit in several sessions)
+    browse_known = np.nonzero(known[n_buy:])[0] + n_buy
+    pday, pk = np.concatenate([pd.pday, vday[browse_known]]), np.concatenate([pd.pk, vk[browse_known]])
+    _, first_seen, person_of = np.unique(pday.astype(np.int64) << 32 | pk, return_index=True, return_inverse=True)
+    buyers = first_seen < n_buy
+    persons = np.empty((len(first_seen), ID_LEN), dtype=np.uint8)
+    persons[buyers] = np.take(_day_ids(world, pd, "person"), first_seen[buyers], axis=0)
+    persons[~buyers] = hex_chars(s, "person", pday[first_seen[~buyers]], pk[first_seen[~buyers]])
     known_pos = np.cumsum(known) - 1  # session -> its index among known sessions
+    person_idx = person_of[known_pos[sess_o]]
+    viewed = sess_product[sess_o][has_product]
+    used = np.zeros(world.n_products, dtype=bool)
+    used[viewed] = True
+    products = np.nonzero(used)[0]
+    rank = np.cumsum(used) - 1  # product -> its index among the day's viewed products
+    product_idx = np.zeros(total, dtype=np.int64)
+    product_idx[has_product] = rank[viewed]
     cols = {
         "event_id": hex_ids(s, "event", D, order),
-        "session_id": take_ids(hex_chars(s, "session", D, np.arange(n_s)), sess_o),
-        "customer_unique_id": take_ids(person_ids, known_pos[sess_o], known[sess_o]),
+        "session_id": _pool(id_array(hex_chars(s, "session", D, np.arange(n_s))), sess_o),
+        "customer_unique_id": _pool(id_array(persons), person_idx, ~known[sess_o]),
         "event_type": _pool(_WEB_TYPES, etype_o),
-        "product_id": take_ids(_catalog_ids(world, "product"), sess_product[sess_o], has_product),
+        "product_id": _pool(take_ids(_catalog_ids(world, "product"), products), product_idx, ~has_product),
         "order_id": take_ids(_day_ids(world, pd, "order"), sess_o, is_purchase),
         "event_timestamp": ts_array(ts_o),
         "device_type": _pool(_DEVICES, dev[sess_o]),
