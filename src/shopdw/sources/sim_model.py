@@ -424,3 +424,18 @@ class PurchaseCache:
     def drop_before(self, d: int) -> None:
         for old in [x for x in self._days if x < d]:
             del self._days[old]
+
+    def prefetch(self, days, pool, prepare=None) -> None:
+        """Compute the missing days on a thread pool (numpy releases the GIL in most of the work), each
+        followed by prepare(world, day) if given; a day is a pure function of (world, d), so the cache
+        holds what get() would have computed."""
+
+        def one(d: int) -> PurchaseDay:
+            pd = purchase_day(self.world, d)
+            if prepare is not None:
+                prepare(self.world, pd)
+            return pd
+
+        futures = [(d, pool.submit(one, d)) for d in days if d not in self._days]
+        for d, fut in futures:
+            self._days[d] = fut.result()

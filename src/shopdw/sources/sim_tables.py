@@ -123,6 +123,13 @@ def _catalog_ids(world: World, name: str) -> np.ndarray:
     return ids
 
 
+def prepare_day(world: World, pd: PurchaseDay) -> None:
+    """Compute what emit_day derives from a purchase day (its ids and event days) ahead of time."""
+    for name in ("order", "customer", "person", "review"):
+        _day_ids(world, pd, name)
+    _event_days(pd)
+
+
 def _event_days(pd: PurchaseDay) -> np.ndarray:
     """Days after its purchase day of each order's events as (n, 8) int8 (no event and the padding column:
     -1; 127 and later: 127, beyond any look-back), so that 'any event on day D' is one uint64 test per order."""

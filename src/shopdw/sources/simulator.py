@@ -69,7 +69,7 @@ from shopdw.lake.store import Lake
 from shopdw.sources import sim_reference as ref
 from shopdw.sources.sim_core import DAY_US, day_start_us, hex_ids
 from shopdw.sources.sim_model import LOOKBACK_DAYS, PurchaseCache, make_world
-from shopdw.sources.sim_tables import DICTIONARY_COLUMNS, emit_day
+from shopdw.sources.sim_tables import DICTIONARY_COLUMNS, emit_day, prepare_day
 
 __all__ = [
     "DEFECT_KINDS",
@@ -513,6 +513,8 @@ def _run_days(lake: Lake, cfg: SimulatorConfig, days: list[date], result: Genera
     # computed; results are collected in day and entity order, so output does not depend on timing.
     in_flight: list[tuple[date, list]] = []
     with ThreadPoolExecutor(max_workers=2, thread_name_prefix="shopdw-write") as pool:
+        first = days[0].toordinal()
+        cache.prefetch(range(first - LOOKBACK_DAYS, first + 1), pool, prepare_day)  # the look-back window
         try:
             for day in days:
                 D = day.toordinal()
