@@ -123,11 +123,19 @@ def day_start_us(day: int | np.ndarray) -> np.ndarray | int:
     return (np.asarray(day, dtype=np.int64) - EPOCH_ORDINAL) * DAY_US
 
 
-def ts_array(us: np.ndarray, null: np.ndarray | None = None) -> pa.Array:
+def whole_seconds(us: np.ndarray) -> np.ndarray:
+    """Microsecond times cut to whole seconds (as the shop's database stores them); NAT stays NAT."""
+    us = np.asarray(us, dtype=np.int64)
+    return np.where(us == NAT, NAT, us - us % 1_000_000)
+
+
+def ts_array(us: np.ndarray, null: np.ndarray | None = None, whole: bool = False) -> pa.Array:
+    """Timestamps (NAT or null: null) in whole seconds; whole=True: us is whole seconds already."""
     us = np.asarray(us, dtype=np.int64)
     if null is None:
         null = us == NAT
-    us = us - us % 1_000_000  # whole seconds, as the shop's database stores them
+    if not whole:
+        us = us - us % 1_000_000  # whole seconds, as the shop's database stores them
     if null.any():
         return pa.array(np.where(null, 0, us), type=TS, mask=null)
     return pa.array(us, type=TS)

@@ -16,7 +16,7 @@ from datetime import date
 import numpy as np
 
 from shopdw.sources import sim_reference as ref
-from shopdw.sources.sim_core import DAY_US, NAT, day_start_us, hash64, inverse_cdf, normal, uniform
+from shopdw.sources.sim_core import DAY_US, NAT, day_start_us, hash64, inverse_cdf, normal, uniform, whole_seconds
 
 LOOKBACK_DAYS = 32  # purchase -> last review (<= 31 days) or late row (<= 5 days) always fits inside this window
 RETURNING_SHARE = 0.12  # orders placed by a person who bought before (new customer_id, same customer_unique_id)
@@ -93,18 +93,26 @@ _count_cache: dict[tuple[int, int, int], int] = {}
 def order_counts(world: World, days: np.ndarray) -> np.ndarray:
     """New orders per day: the mean times the calendar factor, +-5% day-to-day noise; at least 1."""
     days = np.asarray(days, dtype=np.int64)
+    if days.size == 0:
+        return np.zeros(days.shape, dtype=np.int64)
+    lo, hi = int(days.min()), int(days.max())
+    if hi - lo < 4096:  # a table over the span, indexed by day (no sort of the days)
+        return _counts_of(world, np.arange(lo, hi + 1))[days - lo]
     uniq, inv = np.unique(days, return_inverse=True)
-    vals = np.empty(len(uniq), dtype=np.int64)
-    missing = [i for i, d in enumerate(uniq) if (world.seed, world.orders_per_day, int(d)) not in _count_cache]
+    return _counts_of(world, uniq)[inv].reshape(days.shape)
+
+
+def _counts_of(world: World, uniq: np.ndarray) -> np.ndarray:
+    """order_counts of distinct days, each computed once per process."""
+    key = (world.seed, world.orders_per_day)
+    missing = [d for d in uniq.tolist() if (*key, d) not in _count_cache]
     if missing:
-        md = uniq[missing]
+        md = np.array(missing, dtype=np.int64)
         noise = 1 + 0.1 * (uniform(world.seed, "day.noise", md) - 0.5)
         n = np.maximum(1, np.rint(world.orders_per_day * demand_factor(md) * noise)).astype(np.int64)
-        for d, v in zip(md.tolist(), n.tolist()):
-            _count_cache[(world.seed, world.orders_per_day, d)] = v
-    for i, d in enumerate(uniq.tolist()):
-        vals[i] = _count_cache[(world.seed, world.orders_per_day, d)]
-    return vals[inv].reshape(days.shape)
+        for d, v in zip(missing, n.tolist()):
+            _count_cache[(*key, d)] = v
+    return np.array([_count_cache[(*key, d)] for d in uniq.tolist()], dtype=np.int64)
 
 
 # ---------------------------------------------------------------- catalog (hash-based, versioned)
@@ -384,16 +392,18 @@ def purchase_day(world: World, d: int) -> PurchaseDay:
     msg_idx[~with_msg] = -1
     title_idx[~with_title] = -1
 
-    # kept for up to LOOKBACK_DAYS days: numbers, indices and day ordinals as int32, money and times as int64
-    i32 = _int32
+    # kept for up to LOOKBACK_DAYS days: numbers, indices and day ordinals as int32, money as int64 and
+    # times as int64 microseconds cut to whole seconds (what the files show; a day starts on a whole second,
+    # so the day of each time is unchanged)
+    i32, sec = _int32, whole_seconds
     return PurchaseDay(
         day=d, n=n, pday=i32(pday), pk=i32(pk), zip_at_purchase=i32(zip_at_purchase), zip_moved=i32(person["zip1"]),
-        move_day=i32(np.minimum(person["move_day"], NEVER_DAY)), move_us=person["move_us"], events=ev,
-        estimated_us=estimated, it_order=i32(it_order), it_no=i32(it_no), it_product=i32(it_product),
-        it_seller=i32(it_seller), it_price=it_price, it_freight=it_freight, it_limit_us=it_limit,
+        move_day=i32(np.minimum(person["move_day"], NEVER_DAY)), move_us=sec(person["move_us"]), events=sec(ev),
+        estimated_us=sec(estimated), it_order=i32(it_order), it_no=i32(it_no), it_product=i32(it_product),
+        it_seller=i32(it_seller), it_price=it_price, it_freight=it_freight, it_limit_us=sec(it_limit),
         it_arrival=i32(it_arrival), pay_order=i32(pay_order), pay_seq=i32(pay_seq), pay_type=i32(pay_type),
         pay_inst=i32(pay_inst), pay_value=pay_value, pay_arrival=i32(pay_arrival), rv_order=i32(rv_order),
-        rv_score=i32(rv_score), rv_created_us=rv_created, rv_answer_us=rv_answer, rv_day=i32(rv_day),
+        rv_score=i32(rv_score), rv_created_us=sec(rv_created), rv_answer_us=sec(rv_answer), rv_day=i32(rv_day),
         rv_title=i32(title_idx), rv_message=i32(msg_idx),
     )  # fmt: skip
 

@@ -92,6 +92,14 @@ def _cat(parts: list[np.ndarray], dtype=np.int64) -> np.ndarray:
     return np.concatenate(parts) if parts else np.zeros(0, dtype=dtype)
 
 
+def _union(n: int, *parts: np.ndarray) -> np.ndarray:
+    """Sorted distinct numbers below n found in any of parts (np.union1d without a sort)."""
+    seen = np.zeros(n, dtype=bool)
+    for p in parts:
+        seen[p] = True
+    return np.nonzero(seen)[0]
+
+
 def _cat_ids(parts: list[np.ndarray]) -> np.ndarray:
     return np.concatenate(parts) if parts else np.zeros((0, ID_LEN), dtype=np.uint8)
 
@@ -170,7 +178,7 @@ def emit_day(world: World, cache: PurchaseCache, D: int, dictionary: bool = Fals
         order_ids = _day_ids(world, pd, "order")
         if emit.any():
             idx = np.nonzero(emit)[0]
-            ev = pd.events[idx]
+            ev = np.take(pd.events, idx, axis=0)
             known = ev <= end_d
             o_id.append(np.take(order_ids, idx, axis=0))
             o_cid.append(np.take(_day_ids(world, pd, "customer"), idx, axis=0))
@@ -220,12 +228,12 @@ def emit_day(world: World, cache: PurchaseCache, D: int, dictionary: bool = Fals
         "order_id": id_array(_cat_ids(o_id)),
         "customer_id": id_array(_cat_ids(o_cid)),
         "order_status": _pool(_STATUS, oj),
-        "order_purchase_timestamp": ts_array(ev[:, 0]),
-        "order_approved_at": ts_array(ev[:, 1]),
-        "order_delivered_carrier_date": ts_array(ev[:, 3]),
-        "order_delivered_customer_date": ts_array(ev[:, 4]),
-        "order_estimated_delivery_date": ts_array(_cat(o_est)),
-        "updated_at": ts_array(upd),
+        "order_purchase_timestamp": ts_array(ev[:, 0], whole=True),
+        "order_approved_at": ts_array(ev[:, 1], whole=True),
+        "order_delivered_carrier_date": ts_array(ev[:, 3], whole=True),
+        "order_delivered_customer_date": ts_array(ev[:, 4], whole=True),
+        "order_estimated_delivery_date": ts_array(_cat(o_est), whole=True),
+        "updated_at": ts_array(upd, whole=True),
     }, dic)  # fmt: skip
 
     # customers: the accounts of today's order rows, plus accounts whose person moved today
@@ -236,7 +244,7 @@ def emit_day(world: World, cache: PurchaseCache, D: int, dictionary: bool = Fals
         "customer_zip_code_prefix": _pool(_ZIPS, czip),
         "customer_city": _pool(_CITIES, ref.ZIP_CITY[czip]),
         "customer_state": _pool(_STATES, ref.ZIP_STATE[czip]),
-        "updated_at": ts_array(_cat(c_upd)),
+        "updated_at": ts_array(_cat(c_upd), whole=True),
     }, dic)  # fmt: skip
 
     # order items
@@ -247,7 +255,7 @@ def emit_day(world: World, cache: PurchaseCache, D: int, dictionary: bool = Fals
         "order_item_id": int32_array(_cat(i_no)),
         "product_id": take_ids(product_ids, iprod),
         "seller_id": take_ids(seller_ids, isel_),
-        "shipping_limit_date": ts_array(_cat(i_lim)),
+        "shipping_limit_date": ts_array(_cat(i_lim), whole=True),
         "price": money_array(_cat(i_price)),
         "freight_value": money_array(_cat(i_fr)),
     }, dic)  # fmt: skip
@@ -269,13 +277,13 @@ def emit_day(world: World, cache: PurchaseCache, D: int, dictionary: bool = Fals
         "review_score": int32_array(_cat(r_score)),
         "review_comment_title": _pool(_TITLES, rt, rt < 0),
         "review_comment_message": _pool(_MESSAGES, rm, rm < 0),
-        "review_creation_date": ts_array(_cat(r_cre)),
-        "review_answer_timestamp": ts_array(_cat(r_ans)),
+        "review_creation_date": ts_array(_cat(r_cre), whole=True),
+        "review_answer_timestamp": ts_array(_cat(r_ans), whole=True),
     }, dic)  # fmt: skip
 
     # products: those sold in today's item rows, plus those whose price/category changes today
     changing = np.nonzero((D + world.prod_phase) % world.prod_period == 0)[0]
-    prods = np.union1d(iprod, changing).astype(np.int64)
+    prods = _union(world.n_products, iprod, changing)
     pa_ = product_attrs(world, prods, D)
     nocat = pa_["no_category"]
     out["products"] = _table("products", {
@@ -294,7 +302,7 @@ def emit_day(world: World, cache: PurchaseCache, D: int, dictionary: bool = Fals
 
     # sellers: those of today's item rows, plus those who move today
     moving = np.nonzero((D + world.seller_phase) % world.seller_period == 0)[0]
-    sellers = np.union1d(isel_, moving).astype(np.int64)
+    sellers = _union(world.n_sellers, isel_, moving)
     sa = seller_attrs(world, sellers, D)
     out["sellers"] = _table("sellers", {
         "seller_id": take_ids(seller_ids, sellers),
@@ -357,8 +365,10 @@ def web_events(world: World, cache: PurchaseCache, D: int, dictionary: bool = Fa
     ts = np.where(buy[sess], purchase_us[sess] - back.astype(np.int64), browse_start[sess] + fwd.astype(np.int64))
     ts = np.clip(ts, start_d, end_d)
 
-    order = _argsort_time(ts - start_d)
-    sess_o, etype_o, ts_o = sess[order], etype[order], ts[order]
+    # rows in time order: by the whole second the file shows, ties in the order the events were made
+    secs = (ts - start_d) // 1_000_000
+    order = _argsort_seconds(secs)
+    sess_o, etype_o, ts_o = sess[order], etype[order], secs[order] * 1_000_000 + start_d
     has_product = (etype_o == 1) | (etype_o == 2)
     is_purchase = etype_o == 4
     dev = inverse_cdf(_DEVICE_CDF, rng.random(n_s))
@@ -370,40 +380,34 @@ def web_events(world: World, cache: PurchaseCache, D: int, dictionary: bool = Fa
     browse_known = np.nonzero(known[n_buy:])[0] + n_buy
     pday, pk = np.concatenate([pd.pday, vday[browse_known]]), np.concatenate([pd.pk, vk[browse_known]])
     _, first_seen, person_of = np.unique(pday.astype(np.int64) << 32 | pk, return_index=True, return_inverse=True)
-    buyers = first_seen < n_buy
-    persons = np.empty((len(first_seen), ID_LEN), dtype=np.uint8)
-    persons[buyers] = np.take(_day_ids(world, pd, "person"), first_seen[buyers], axis=0)
-    persons[~buyers] = hex_chars(s, "person", pday[first_seen[~buyers]], pk[first_seen[~buyers]])
-    known_pos = np.cumsum(known) - 1  # session -> its index among known sessions
-    person_idx = person_of[known_pos[sess_o]]
+    persons = np.take(np.concatenate([_day_ids(world, pd, "person"),
+                                      hex_chars(s, "person", vday[browse_known], vk[browse_known])]),
+                      first_seen, axis=0)  # fmt: skip
+    session_person = np.zeros(n_s, dtype=np.int64)
+    session_person[known] = person_of
     viewed = sess_product[sess_o][has_product]
-    used = np.zeros(world.n_products, dtype=bool)
-    used[viewed] = True
-    products = np.nonzero(used)[0]
-    rank = np.cumsum(used) - 1  # product -> its index among the day's viewed products
     product_idx = np.zeros(total, dtype=np.int64)
-    product_idx[has_product] = rank[viewed]
+    products = _union(world.n_products, viewed)
+    product_idx[has_product] = np.searchsorted(products, viewed)
     cols = {
         "event_id": hex_ids(s, "event", D, order),
         "session_id": _pool(id_array(hex_chars(s, "session", D, np.arange(n_s))), sess_o),
-        "customer_unique_id": _pool(id_array(persons), person_idx, ~known[sess_o]),
+        "customer_unique_id": _pool(id_array(persons), session_person[sess_o], ~known[sess_o]),
         "event_type": _pool(_WEB_TYPES, etype_o),
         "product_id": _pool(take_ids(_catalog_ids(world, "product"), products), product_idx, ~has_product),
         "order_id": take_ids(_day_ids(world, pd, "order"), sess_o, is_purchase),
-        "event_timestamp": ts_array(ts_o),
+        "event_timestamp": ts_array(ts_o, whole=True),
         "device_type": _pool(_DEVICES, dev[sess_o]),
         "traffic_source": _pool(_TRAFFIC, src[sess_o]),
     }
     return _table("web_events", cols, dictionary)
 
 
-def _argsort_time(t: np.ndarray) -> np.ndarray:
-    """np.argsort(t, kind="stable") for non-negative int64 times below 2**48 (microseconds within a day),
-    as an LSD radix sort: three stable passes over 16-bit digits, each numpy's O(n) radix sort."""
-    if len(t) and int(t.max()) >= 1 << 48:  # pragma: no cover - not with a day of microseconds
+def _argsort_seconds(t: np.ndarray) -> np.ndarray:
+    """np.argsort(t, kind="stable") for seconds within a day (0 <= t < 2**24), as an LSD radix sort: two
+    stable passes over 16- and 8-bit digits, each numpy's O(n) radix sort."""
+    if len(t) and (int(t.min()) < 0 or int(t.max()) >= 1 << 24):  # pragma: no cover - not within a day
         return np.argsort(t, kind="stable")
     order = np.argsort((t & 0xFFFF).astype(np.uint16), kind="stable")
-    for shift in (16, 32):
-        step = np.argsort(((t[order] >> shift) & 0xFFFF).astype(np.uint16), kind="stable")
-        order = order[step]
-    return order
+    step = np.argsort((t[order] >> 16).astype(np.uint8), kind="stable")
+    return order[step]
