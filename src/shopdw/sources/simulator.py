@@ -26,8 +26,11 @@ generating D1..Dn in one call writes byte-identical files to generating each day
    the same bytes (the lake reports them unchanged), so nothing is counted twice.
  * A person who moves updates the accounts (customer_ids) of their orders inside the
    look-back window; accounts older than that keep their old address (a documented simplification).
- * Big runs spread consecutive days over worker processes (`workers`, auto for >= 200k orders):
-   each recomputes its own look-back window, so the bytes are the same as in one process.
+ * Within a process, day D+1 is computed on the main thread while two pool threads encode and write
+   day D (pyarrow releases the GIL); the look-back window's purchase days are computed on the pool
+   before the first day. Big runs on machines with 4+ cores spread consecutive days over worker
+   processes (`workers`, auto: one per two cores for >= 200k orders): each recomputes its own
+   look-back window, so the bytes are the same as in one process.
  * Volume per order: about 4.4 order rows (one per status-change day, plus re-emissions for
    later reviews and late rows), as many customer rows, ~1.15 items, ~1.03 payments, ~0.97
    reviews and ~8 web events (every order's purchase session plus one browse-only session per
@@ -583,10 +586,13 @@ def _worker_main() -> None:
 
 
 def auto_workers(lake: Lake, cfg: SimulatorConfig) -> int:
-    """Processes worth using: one per core (at most 4) for big runs; each pays a 32-day warm-up."""
+    """Processes worth using: one per two cores (at most 4) for big runs. A process keeps about two cores
+    busy by itself (days are computed on its main thread while its pool threads encode and write the
+    previous day), and each extra process pays its own 32-day warm-up and holds its own look-back
+    window in memory, so on two cores one process is both faster and half the memory."""
     if cfg.orders_per_day * cfg.days < 200_000 or _lake_spec(lake) is None:
         return 1
-    return max(1, min(os.cpu_count() or 1, 4, cfg.days // 8))
+    return max(1, min((os.cpu_count() or 1) // 2, 4, cfg.days // 8))
 
 
 def _check_one_format(lake: Lake, cfg: SimulatorConfig) -> None:
