@@ -348,7 +348,7 @@ def web_events(world: World, cache: PurchaseCache, D: int, dictionary: bool = Fa
     etype = (pos >= 1).astype(np.int8) + (pos >= t1[sess]) + (pos >= t2[sess]) + (pos >= t3[sess])
 
     # who and which product
-    first_idx = np.searchsorted(pd.it_order, np.arange(n_buy))
+    first_idx = np.nonzero(pd.it_no == 1)[0]  # each order's first item (items are in order, numbered from 1)
     buy_product = pd.it_product[first_idx]
     browse_product = product_of_draw(world, rng.random(n_s))
     sess_product = np.where(buy, np.concatenate([buy_product, np.zeros(n_browse, np.int64)]), browse_product)
@@ -386,9 +386,11 @@ def web_events(world: World, cache: PurchaseCache, D: int, dictionary: bool = Fa
     session_person = np.zeros(n_s, dtype=np.int64)
     session_person[known] = person_of
     viewed = sess_product[sess_o][has_product]
+    seen = np.zeros(world.n_products, dtype=bool)
+    seen[viewed] = True
+    products = np.nonzero(seen)[0]
     product_idx = np.zeros(total, dtype=np.int64)
-    products = _union(world.n_products, viewed)
-    product_idx[has_product] = np.searchsorted(products, viewed)
+    product_idx[has_product] = (np.cumsum(seen) - 1)[viewed]  # rank among the day's viewed products
     cols = {
         "event_id": hex_ids(s, "event", D, order),
         "session_id": _pool(id_array(hex_chars(s, "session", D, np.arange(n_s))), sess_o),
