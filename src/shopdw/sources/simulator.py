@@ -26,8 +26,8 @@ generating D1..Dn in one call writes byte-identical files to generating each day
    the same bytes (the lake reports them unchanged), so nothing is counted twice.
  * A person who moves updates the accounts (customer_ids) of their orders inside the
    look-back window; accounts older than that keep their old address (a documented simplification).
- * Within a process, day D+1 is computed on the main thread while two pool threads encode and write
-   day D (pyarrow releases the GIL); the look-back window's purchase days are computed on the pool
+ * Within a process, the next days are computed on the main thread while pool threads encode and
+   write the previous ones (pyarrow releases the GIL); the look-back window's purchase days are computed on the pool
    before the first day. Big runs on machines with 4+ cores spread consecutive days over worker
    processes (`workers`, auto: one per two cores for >= 200k orders): each recomputes its own
    look-back window, so the bytes are the same as in one process.
@@ -101,6 +101,11 @@ DEFECT_KINDS = (
 )
 GROUND_TRUTH_COLUMNS = ("file", "entity", "row_number", "defect", "column", "key")
 DATED_ENTITIES = tuple(e for e in LOAD_ORDER if not CONTRACTS[e].reference)
+# Days computed ahead of the oldest day still being encoded and written, and the threads encoding and
+# writing them: a two-day pipeline keeps both sides busy when one is briefly slower (each day in flight
+# holds its tables); encoding is the larger half of the work, so it gets more threads than cores' worth.
+DAYS_IN_FLIGHT = 2
+ENCODE_THREADS = 3
 SPLIT_BYTES = MAX_FILE_BYTES  # a batch over this becomes <batch_id>-pNNN parts (tests lower it)
 # Random 32-hex ids: Parquet min/max statistics on them prune nothing, and cost encoding time.
 ID_COLUMNS = frozenset(("order_id", "customer_id", "customer_unique_id", "product_id", "seller_id", "review_id",
@@ -512,10 +517,10 @@ def _run_days(lake: Lake, cfg: SimulatorConfig, days: list[date], result: Genera
         _record(result, [(ground_truth_path(day), outcome, 0, 0)])
         on_day(day)
 
-    # Encoding and writing run on two threads (pyarrow releases the GIL) while the next day is
-    # computed; results are collected in day and entity order, so output does not depend on timing.
+    # Encoding and writing run on ENCODE_THREADS threads (pyarrow releases the GIL) while the next days
+    # are computed; results are collected in day and entity order, so output does not depend on timing.
     in_flight: list[tuple[date, list]] = []
-    with ThreadPoolExecutor(max_workers=2, thread_name_prefix="shopdw-write") as pool:
+    with ThreadPoolExecutor(max_workers=ENCODE_THREADS, thread_name_prefix="shopdw-write") as pool:
         first = days[0].toordinal()
         cache.prefetch(range(first - LOOKBACK_DAYS, first + 1), pool, prepare_day)  # the look-back window
         try:
@@ -536,7 +541,7 @@ def _run_days(lake: Lake, cfg: SimulatorConfig, days: list[date], result: Genera
                     )
                 del tables
                 in_flight.append((day, pending))
-                while len(in_flight) > 1:
+                while len(in_flight) > DAYS_IN_FLIGHT:
                     finish(*in_flight.pop(0))
             while in_flight:
                 finish(*in_flight.pop(0))
