@@ -350,6 +350,11 @@ def main() -> None:
         "full_slowest_nodes": top(full),
         "incremental_slowest_nodes": top(inc),
         "nodes": len(full["nodes"]),
+        "incremental_nodes": len(inc["nodes"]),
+        # every node of the incremental build, slowest first: where its time goes
+        "incremental_node_seconds": [
+            (x["name"], x["resource_type"], x["seconds"]) for x in sorted(inc["nodes"], key=lambda x: -x["seconds"])
+        ],
     }
     WORK.mkdir(parents=True, exist_ok=True)
     name = "results_models_only.json" if args.models_only else "results.json"
