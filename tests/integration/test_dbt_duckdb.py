@@ -258,3 +258,23 @@ def test_rows_stamped_at_the_watermark_are_not_read_again(built):
         query(s, "update analytics.fct_orders set order_status = %s where order_id = %s", (status, order_id))
     assert r.ok and r.node("fct_orders").status == "success"
     assert after == "lost_in_transit"  # the row was not rewritten: its raw rows were not read
+
+
+def test_duckdb_incremental_sql_carries_each_models_watermark_as_a_constant(built):
+    """On DuckDB an incremental model's SQL holds its watermark (the newest _loaded_at it holds,
+    to the microsecond) as a constant, not a subquery DuckDB cannot push into the raw scans."""
+    import re
+
+    from shopdw.transform import _dbt_env, _invoke
+
+    s = built["inc"]
+    with _dbt_env(s) as (tmp, flags):
+        res = _invoke(["compile", "--select", "fct_orders", "dim_customer", *flags])
+        assert res.success, res.exception
+        compiled = {Path(f).stem: f.read_text() for f in (tmp / "target" / "compiled").rglob("*.sql")}
+    for schema, model in (("analytics", "fct_orders"), ("analytics", "dim_customer")):
+        sql = compiled[model]
+        assert "coalesce(max(_loaded_at)" not in sql, model  # no watermark subquery left
+        stamps = set(re.findall(r"make_timestamp\(cast\((-?\d+) as bigint\)\)", sql))
+        newest = query(s, f"select epoch_us(max(_loaded_at)) from {schema}.{model}")[0][0]
+        assert stamps == {str(newest)}, (model, stamps, newest)
