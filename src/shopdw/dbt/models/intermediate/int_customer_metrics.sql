@@ -135,7 +135,11 @@ sessions as (
         count(distinct case when event_type = 'purchase' then session_id end) as converted_sessions,
         max(_loaded_at) as _loaded_at
     from web_events
-    where customer_unique_id is not null
+    {# incremental: web_events is already cut to the touched people (an IN, which no null
+        passes); repeating "is not null" there made DuckDB underestimate the web events, build its
+        hash table on all ~6M of them instead of on the touched people, and spend 3.4 of the
+        model's 5.9 s at 1M orders in that join #}
+    {% if not is_incremental() %}where customer_unique_id is not null{% endif %}
     group by customer_unique_id
 ),
 
