@@ -180,6 +180,41 @@ def test_compatibility_rules():
     assert not compatible(pa.int64(), pa.timestamp("us")) and not compatible(pa.int32(), pa.string())
 
 
+@pytest.mark.parametrize("fmt", ["parquet", "csv"])
+def test_same_key_other_content_is_no_duplicate_and_its_keys_still_count(v, fmt):
+    """Duplicates are found by business key first (only the key is hashed), then rows are compared whole:
+    a repeated key with other values (two versions of an order in one file) is not a duplicate; an exact
+    copy is. The file's parent keys (order_id, the whole business key) are its distinct good values."""
+
+    def order(oid, status="created", customer="c1"):
+        return dict(order_id=oid, customer_id=customer, order_status=status, order_purchase_timestamp=TS,
+                    order_approved_at=None, order_delivered_carrier_date=None, order_delivered_customer_date=None,
+                    order_estimated_delivery_date=None, updated_at=TS)  # fmt: skip
+
+    v.add_keys("customers", pa.table({"customer_id": ["c1"]}))
+    rows = [order("a"), order("a", "approved"), order("b"), order("a", "approved"), order("c")]
+    data = encode(pa.Table.from_pylist(rows, schema=schema("orders")), fmt)
+    p = v.prepare("orders", fmt, data, DAY)
+    try:
+        assert reasons(p) == {4: "duplicate row: exact copy of an earlier row"}
+        h, values = p.keys["order_id"]
+        assert sorted(values.to_pylist()) == ["a", "b", "c"] and len(h) == 3
+    finally:
+        v.release(p)
+    clean = [order("x"), order("x", "approved"), order("y")]  # repeated key, nothing quarantined
+    p = v.prepare("orders", fmt, encode(pa.Table.from_pylist(clean, schema=schema("orders")), fmt), DAY)
+    try:
+        assert p.bad.num_rows == 0
+        assert sorted(p.keys["order_id"][1].to_pylist()) == ["x", "y"]
+        v.add_file_keys(p)
+    finally:
+        v.release(p)
+    v.con.register("__probe", pa.table({"k": ["x", "y", "z"]}))
+    h, values = v._distinct("__probe", "k")
+    found = dict(zip(values.to_pylist(), v.keys[("orders", "order_id")].contains(h, values).tolist()))
+    assert found == {"x": True, "y": True, "z": False}
+
+
 def test_same_input_same_output(v):
     data = encode(items_table([item(), item(n=2, price="-3.00"), item()]), "csv")
     a, b = v.check("order_items", "csv", data, DAY), v.check("order_items", "csv", data, DAY)
