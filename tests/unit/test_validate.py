@@ -182,9 +182,9 @@ def test_compatibility_rules():
 
 @pytest.mark.parametrize("fmt", ["parquet", "csv"])
 def test_same_key_other_content_is_no_duplicate_and_its_keys_still_count(v, fmt):
-    """Duplicates are found by business key first (only the key is hashed), then rows are compared whole:
-    a repeated key with other values (two versions of an order in one file) is not a duplicate; an exact
-    copy is. The file's parent keys (order_id, the whole business key) are its distinct good values."""
+    """A duplicate is an exact copy of a whole row: a repeated business key with other values (two versions
+    of an order in one file) is not one. The file's parent keys (order_id) are its distinct good values,
+    whether or not a key repeats."""
 
     def order(oid, status="created", customer="c1"):
         return dict(order_id=oid, customer_id=customer, order_status=status, order_purchase_timestamp=TS,
@@ -243,6 +243,31 @@ def test_corrupt_data_page_with_a_good_footer_is_rejected(v):
         v.check("order_items", "parquet", corrupt, DAY)
     assert "/shopdw-load-" not in str(e.value)  # the private copy's path is not in the reason
     assert v.check("order_items", "parquet", encode(items_table([item()]), "parquet"), DAY).good.num_rows == 1
+
+
+@pytest.mark.parametrize("column", ["product_id", "order_id", "customer_unique_id"])
+def test_corrupt_page_in_a_column_no_check_reads_is_rejected(v, column):
+    """A web event's product_id, order_id and customer_unique_id have no checks (and are not its business
+    key), yet a corrupt page in one of them still rejects the file while validating: every contract
+    column is decoded there, so the insert never meets a page it cannot read."""
+    n = 5000
+    t = pa.table(
+        {
+            "event_id": [f"e{i}" for i in range(n)], "session_id": ["s"] * n, "customer_unique_id": [f"u{i}" for i in range(n)],
+            "event_type": ["page_view"] * n, "product_id": [f"p{i}" for i in range(n)], "order_id": [f"o{i}" for i in range(n)],
+            "event_timestamp": [TS] * n, "device_type": ["mobile"] * n, "traffic_source": ["direct"] * n,
+        },
+        schema=schema("web_events"),
+    )  # fmt: skip
+    buf = io.BytesIO()
+    pq.write_table(t, buf, compression="zstd", use_dictionary=False)
+    good = buf.getvalue()
+    assert v.check("web_events", "parquet", good, DAY).good.num_rows == n
+    chunk = pq.ParquetFile(io.BytesIO(good)).metadata.row_group(0).column(t.column_names.index(column))
+    start = chunk.data_page_offset + chunk.total_compressed_size // 2
+    corrupt = good[:start] + bytes(range(200)) + good[start + 200 :]
+    with pytest.raises(FileRejected, match="unreadable parquet file"):
+        v.check("web_events", "parquet", corrupt, DAY)
 
 
 def test_killed_loaders_scratch_is_removed(tmp_path):

@@ -262,31 +262,24 @@ class KeySet:
     (numpy), each pointing at its value. A probe binary-searches the hashes (in hash order, so the search
     walks the array once) and confirms every hash match by comparing the values (so a hash collision never
     passes an orphan); Python never touches the keys one by one (a Python set of str cost about 1.3 s of
-    CPU per 2M loaded rows). Adding merges the new hashes into the sorted ones (linear, no re-sort of the
-    whole set) and keeps the values as the chunks they came in (a probe takes from each chunk it hits), so
-    an add costs the new keys plus a copy of the hash arrays, not a sort and a copy of every value."""
-
-    MAX_CHUNKS = 16  # more than this: the value chunks are combined into one (amortised)
+    CPU per 2M loaded rows)."""
 
     def __init__(self) -> None:
         self.h = np.empty(0, dtype=np.uint64)  # sorted
-        self.pos = np.empty(0, dtype=np.int64)  # self.h[i] is the hash of value number self.pos[i]
-        self.chunks: list[pa.Array] = []  # the values, in the order added
-        self.starts = np.zeros(1, dtype=np.int64)  # value number of each chunk's first value, then self.n
+        self.pos = np.empty(0, dtype=np.int64)  # self.h[i] is the hash of self._values()[self.pos[i]]
+        self.chunks: list[pa.Array] = []
         self.n = 0
+        self._cache: pa.Array | None = None
 
     def __len__(self) -> int:
         return self.n
 
-    def _same(self, positions: np.ndarray, values: pa.Array) -> np.ndarray:
-        """Whether the stored value number positions[k] equals values[k], for every k."""
-        out = np.zeros(len(positions), dtype=bool)
-        chunk = np.searchsorted(self.starts, positions, side="right") - 1
-        for c in np.unique(chunk):
-            sel = np.flatnonzero(chunk == c)
-            stored = self.chunks[c].take(pa.array(positions[sel] - self.starts[c]))
-            out[sel] = pc.equal(values.take(pa.array(sel)), stored).to_numpy(zero_copy_only=False)
-        return out
+    def _values(self) -> pa.Array:
+        """All values, in the order added (one array: `take` on a many-chunk array would copy them all)."""
+        if self._cache is None:
+            self._cache = pa.chunked_array(self.chunks, pa.string()).combine_chunks()
+            self.chunks = [self._cache]
+        return self._cache
 
     def contains(self, h: np.ndarray, v: pa.Array) -> np.ndarray:
         """Which of the values `v` (text, no nulls, with their hashes `h`) are in the set."""
@@ -300,13 +293,13 @@ class KeySet:
         if not len(match):
             return found
         idx = order[match]  # positions in v whose hash is in the set
-        same = self._same(self.pos[i[match]], v.take(pa.array(idx)))
+        stored = self._values().take(pa.array(self.pos[i[match]]))
+        same = pc.equal(v.take(pa.array(idx)), stored).to_numpy(zero_copy_only=False)
         found[idx[same]] = True
         for m in match[~same]:  # another value with the same hash: look at all the set's values with that hash
             hi = np.searchsorted(self.h, hs[m], side="right")
             k = int(order[m])
-            candidates = self.pos[i[m] : hi]
-            found[k] = bool(self._same(candidates, v.take(pa.array(np.full(len(candidates), k)))).any())
+            found[k] = v[k].as_py() in self._values().take(pa.array(self.pos[i[m] : hi])).to_pylist()
         return found
 
     def add(self, h: np.ndarray, v: pa.Array) -> None:
@@ -316,19 +309,14 @@ class KeySet:
             return
         if not new.all():
             h, v = h[new], v.filter(pa.array(new))
-        if v.type != pa.string():
-            v = v.cast(pa.string())
         order = np.argsort(h, kind="stable")
-        hs = h[order]
-        at = np.searchsorted(self.h, hs, side="right")  # both runs sorted: a linear merge
-        self.h = np.insert(self.h, at, hs)
-        self.pos = np.insert(self.pos, at, self.n + order.astype(np.int64))
+        hs = np.concatenate([self.h, h[order]])
+        ps = np.concatenate([self.pos, self.n + order.astype(np.int64)])
+        merge = np.argsort(hs, kind="stable")  # two sorted runs: a linear merge
+        self.h, self.pos = hs[merge], ps[merge]
         self.chunks.append(v)
         self.n += len(v)
-        self.starts = np.append(self.starts, self.n)
-        if len(self.chunks) > self.MAX_CHUNKS:
-            self.chunks = [pa.chunked_array(self.chunks, pa.string()).combine_chunks()]
-            self.starts = np.array([0, self.n], dtype=np.int64)
+        self._cache = None
 
 
 def _data_errors():
@@ -536,14 +524,11 @@ class Validator:
             return self._typed(contract.column(name), p.schema.field(name).type, p.text)
 
         cols = ", ".join(f"s.{q(c)}" for c in contract.column_names)
-        # Exact duplicates are rows with equal business keys, so only the key is hashed here (a hash of
-        # every column cost several times as much); rows whose key hashes collide are compared whole below.
-        key_hash = f"hash({', '.join(f's.{q(c)}' for c in contract.key)})" if contract.key else "null::ubigint"
         failed = " or ".join(f"({cond})" for cond, _ in col_checks) or "false"
         extra = "".join(f", {typed(fk.column)} as f{i}" for i, fk in enumerate(fks))
         extra += "".join(f", {typed(c)} as k{j}" for j, c in enumerate(key_cols))
         con.execute(
-            f"create or replace temp table __shopdw_v as select {p.rn} as rn, {key_hash} as h, "
+            f"create or replace temp table __shopdw_v as select {p.rn} as rn, hash({cols}) as h, "
             f"coalesce({failed}, false) as bad{extra} from {p.relation} s"
         )
         # One query brings the file's counts and the distinct values of its foreign keys and parent keys
@@ -557,12 +542,9 @@ class Validator:
             f"{f'(select count(*) from ({collide}))' if contract.key else '0'} as nc from __shopdw_v"
         ]
         distinct_cols = [f"f{i}" for i in range(len(fks))] + [f"k{j}" for j in range(len(key_cols))]
-        # A parent key that is the whole business key has distinct values unless key hashes collide (checked
-        # below): it needs no DISTINCT (a hash aggregate over every row).
-        whole_key = [False] * len(fks) + [contract.key == (c,) for c in key_cols]
-        for t, (column, plain) in enumerate(zip(distinct_cols, whole_key), start=1):
-            values = f"select {'' if plain else 'distinct '}cast({column} as varchar) as v"
-            parts.append(f"select {t}, v, null, null, null from ({values} from __shopdw_v where {column} is not null)")
+        for t, column in enumerate(distinct_cols, start=1):
+            parts.append(f"select {t}, v, null, null, null from (select distinct cast({column} as varchar) as v "
+                         f"from __shopdw_v where {column} is not null)")  # fmt: skip
         got = con.sql(f"select t, v, hash(v) as h, n, nb, nc from ({' union all '.join(parts)})").to_arrow_table()
         tags = got["t"].to_numpy()
         head = got.filter(pa.array(tags == 0))
@@ -601,7 +583,7 @@ class Validator:
             con.execute(
                 f"insert into {dups} select r from ("
                 f"  select {p.rn} as r, row_number() over (partition by {cols} order by {p.rn}) as n"
-                f"  from {p.relation} s where {key_hash} in ({collide})"
+                f"  from {p.relation} s where hash({cols}) in ({collide})"
                 f") where n > 1"
             )
         if n_flagged or n_collide:
@@ -625,11 +607,8 @@ class Validator:
             keep[p.bad["row_number"].to_numpy() - 1] = False
             p.keep = pa.array(keep)
         for j, c in enumerate(key_cols):  # the parent keys this file brings (its good rows only)
-            if p.keep is None and not (n_collide and whole_key[len(fks) + j]):
+            if p.keep is None:
                 p.keys[c] = distinct(1 + len(fks) + j)
-                continue
-            if p.keep is None:  # repeated keys (not exact duplicates): their distinct values
-                p.keys[c] = self._distinct("__shopdw_v", f"k{j}")
                 continue
             name = f"__shopdw_badrows_{p.tag}"
             if name not in registered:
