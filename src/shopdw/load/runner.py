@@ -414,7 +414,6 @@ def _commit(wh, files, path: str, h: str) -> None:
     and reconnecting would lose nothing worth retrying for, so it is raised as is."""
     if wh.dialect == "duckdb":
         wh.commit_batch(files)
-        wh.after_batch()
         return
     for attempt in range(1, COMMIT_ATTEMPTS + 1):
         try:

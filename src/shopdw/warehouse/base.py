@@ -179,10 +179,6 @@ class Warehouse:
     def begin_load(self) -> None:
         """Called once before the first file of a load run; default nothing."""
 
-    def after_batch(self) -> None:
-        """Called after each committed batch of a load run, on the committer thread (so it overlaps the
-        validation of the next batch); default nothing."""
-
     def finish_load(self) -> None:
         """Called once after every file of a load run (Redshift COPYs here); default nothing."""
 

@@ -196,14 +196,6 @@ class DuckDBWarehouse(Warehouse):
         finally:
             self.con.unregister("__shopdw_append")
 
-    def after_batch(self) -> None:
-        """Checkpoint now, on the committer thread while the next batch is validated. DuckDB writes a big
-        insert's rows to the file at once but re-compresses them at the next checkpoint (about 40% of
-        the insert's own cost); without this, all of that work would run at the end of the load, when
-        the connection closes, with nothing left to overlap it. The batch is already committed: a crash
-        here loses nothing (the next open replays the write-ahead log)."""
-        self.execute("checkpoint")
-
     def commit_batch(self, files: list[tuple[list[tuple[str, str, Any]], dict[str, Any] | None]]) -> None:
         """One transaction. Consecutive Parquet files of one entity with nothing quarantined and the same
         column types are inserted by one statement over all of them (DuckDB reads the files in
