@@ -150,15 +150,6 @@ def money_array(cents: np.ndarray) -> pa.Array:
     return pa.Array.from_buffers(MONEY, cents.size, [None, pa.py_buffer(np.ascontiguousarray(raw))])
 
 
-def str_take(pool, idx: np.ndarray, null: np.ndarray | None = None) -> pa.Array:
-    """Strings from a small pool by index (null where null is True)."""
-    pool = pa.array(list(pool), type=pa.string()) if not isinstance(pool, pa.Array) else pool
-    idx = np.asarray(idx, dtype=np.int64)
-    if null is not None and null.any():
-        return pool.take(pa.array(np.where(null, 0, idx), mask=null))
-    return pool.take(pa.array(idx))
-
-
 def int32_array(values: np.ndarray, null: np.ndarray | None = None) -> pa.Array:
     values = np.asarray(values, dtype=np.int32)
     if null is not None and null.any():
