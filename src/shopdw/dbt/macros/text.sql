@@ -1,8 +1,25 @@
 {#- City names with and without accents compare equal: lower case, accents removed, spaces trimmed. -#}
 {% macro normalize_city(col) -%}
-    nullif(trim(lower(translate({{ col }},
+    {{- return(adapter.dispatch('normalize_city', 'shopdw')(col)) -}}
+{%- endmacro %}
+
+{% macro strip_city_accents(col) -%}
+    translate({{ col }},
         'áàâãäåéèêëíìîïóòôõöúùûüçñÁÀÂÃÄÅÉÈÊËÍÌÎÏÓÒÔÕÖÚÙÛÜÇÑ',
-        'aaaaaaeeeeiiiiooooouuuucnaaaaaaeeeeiiiiooooouuuucn'))), '')
+        'aaaaaaeeeeiiiiooooouuuucnaaaaaaeeeeiiiiooooouuuucn')
+{%- endmacro %}
+
+{% macro default__normalize_city(col) -%}
+    nullif(trim(lower({{ shopdw.strip_city_accents(col) }})), '')
+{%- endmacro %}
+
+{#- DuckDB: the same result, but translate() only runs on names with a non-ASCII character (more
+    bytes than characters); on an ASCII name it changes nothing. DuckDB's translate() with this
+    mapping costs ~1 us per row: 4.7 s on the 4.7M raw customer rows at 1M orders, against
+    ~0.02 s for the guard. -#}
+{% macro duckdb__normalize_city(col) -%}
+    nullif(trim(lower(case when strlen({{ col }}) = length({{ col }}) then {{ col }}
+        else {{ shopdw.strip_city_accents(col) }} end)), '')
 {%- endmacro %}
 
 {% macro normalize_state(col) -%}
