@@ -1,40 +1,20 @@
 {#- One row per product category over revenue orders. avg_review_score averages the review
-    score of each order containing the category once. -#}
-with order_items as (
-    select * from {{ ref('fct_order_items') }}
-),
-
-orders as (
-    select * from {{ ref('fct_orders') }}
-),
-
-lines as (
-    select
-        coalesce(order_items.product_category, 'unknown') as product_category,
-        order_items.order_id,
-        order_items.price,
-        orders.review_score
-    from order_items
-    inner join orders on orders.order_id = order_items.order_id and orders.is_revenue
-),
-
-category_orders as (
-    select distinct product_category, order_id, review_score from lines
-),
-
-reviews as (
-    select product_category, avg(cast(review_score as numeric(10, 4))) as avg_review_score
-    from category_orders
-    group by product_category
+    score of each order containing the category once. Added up from mart_daily_sales: an order
+    has one date and one state, so it is in exactly one of its category's rows there (orders and
+    reviewed orders add up without counting an order twice). -#}
+with daily_sales as (
+    select * from {{ ref('mart_daily_sales') }}
 ),
 
 totals as (
     select
         product_category,
-        sum(price) as revenue,
-        count(distinct order_id) as orders,
-        count(*) as items
-    from lines
+        sum(revenue) as revenue,
+        sum(orders) as orders,
+        sum(items) as items,
+        sum(review_score_sum) as review_score_sum,
+        sum(reviewed_orders) as reviewed_orders
+    from daily_sales
     group by product_category
 ),
 
@@ -49,11 +29,12 @@ final as (
         cast(totals.orders as integer) as orders,
         cast(totals.items as integer) as items,
         {{ shopdw.money('totals.revenue / totals.items') }} as avg_item_price,
-        cast(reviews.avg_review_score as numeric(4, 2)) as avg_review_score,
+        cast(case when totals.reviewed_orders > 0
+            then cast(totals.review_score_sum as numeric(18, 6)) / totals.reviewed_orders end as numeric(4, 2))
+            as avg_review_score,
         {{ shopdw.ratio('totals.revenue', 'grand_total.all_revenue') }} as revenue_share
     from totals
     cross join grand_total
-    left join reviews on reviews.product_category = totals.product_category
 )
 
 select * from final

@@ -1,22 +1,29 @@
-{#- One row per (order_date, customer_state) over revenue orders: the order-level figures
-    (orders, average order value) that mart_daily_sales cannot give, since an order with
-    items in two categories sits in two of its rows. Same lines as mart_daily_sales
-    (macro sales_lines), so revenue, freight and items add up to its figures per
-    (order_date, customer_state). -#}
-with lines as (
-    {{ shopdw.sales_lines() }}
+{#- One row per (order_date, customer_state) over revenue orders with at least one item: the
+    order-level figures (orders, average order value) that mart_daily_sales cannot give, since an
+    order with items in two categories sits in two of its rows. From fct_orders' per-order item
+    totals (the same items fct_order_items holds), not from the items themselves; the singular
+    test assert_mart_daily_orders_matches_daily_sales checks that revenue, freight and items add
+    up to mart_daily_sales' per (order_date, customer_state). -#}
+with orders as (
+    select * from {{ ref('fct_orders') }}
+    where is_revenue and item_count > 0
+),
+
+customers as (
+    select * from {{ ref('dim_customer') }}
 ),
 
 final as (
     select
-        order_date,
-        customer_state,
-        cast(count(distinct order_id) as integer) as orders,
-        {{ shopdw.money('sum(price)') }} as revenue,
-        {{ shopdw.money('sum(freight_value)') }} as freight_value,
-        cast(count(*) as integer) as items
-    from lines
-    group by order_date, customer_state
+        orders.order_date,
+        coalesce(customers.customer_state, 'unknown') as customer_state,
+        cast(count(*) as integer) as orders,
+        {{ shopdw.money('sum(orders.items_value)') }} as revenue,
+        {{ shopdw.money('sum(orders.freight_value)') }} as freight_value,
+        cast(sum(orders.item_count) as integer) as items
+    from orders
+    left join customers on customers.customer_sk = orders.customer_sk
+    group by orders.order_date, coalesce(customers.customer_state, 'unknown')
 )
 
 select * from final
