@@ -15,8 +15,8 @@
 
 {#- DuckDB: the same result, but translate() only runs on names with a non-ASCII character (more
     bytes than characters); on an ASCII name it changes nothing. DuckDB's translate() with this
-    mapping costs ~1 us per row: 4.7 s on the 4.7M raw customer rows at 1M orders, against
-    ~0.02 s for the guard. -#}
+    mapping costs ~1 us per row: normalizing the 4.7M raw customer cities at 1M orders took 4.65 s,
+    0.29 s with the guard. -#}
 {% macro duckdb__normalize_city(col) -%}
     nullif(trim(lower(case when strlen({{ col }}) = length({{ col }}) then {{ col }}
         else {{ shopdw.strip_city_accents(col) }} end)), '')
