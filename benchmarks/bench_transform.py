@@ -270,6 +270,7 @@ def main() -> None:
     ap.add_argument(
         "--incremental-only", action="store_true", help="start from the --keep-full copy: the incremental build only"
     )
+    ap.add_argument("--dbt-threads", type=int, default=2, help="settings.dbt_threads for both builds (default 2)")
     ap.add_argument(
         "--memory-limit", default="1GB",
         help="settings.duckdb_memory_limit for the loads and both builds ('' = DuckDB's default, 80%% of RAM)",
@@ -289,9 +290,10 @@ def main() -> None:
     lake = generate(args.days + 1, args.orders_per_day)
     wh_dir = WORK / f"warehouse_{args.orders_per_day}_{args.days}"  # one per scale: a small run keeps the 1M one
     shutil.rmtree(wh_dir, ignore_errors=True)
-    settings = Settings(lake=str(lake), duckdb_path=str(wh_dir / "bench.duckdb"), dbt_threads=2,
+    settings = Settings(lake=str(lake), duckdb_path=str(wh_dir / "bench.duckdb"), dbt_threads=args.dbt_threads,
                         duckdb_memory_limit=args.memory_limit)  # fmt: skip
-    print(f"DuckDB memory_limit: {args.memory_limit or 'DuckDB default (80% of RAM)'}", flush=True)
+    print(f"DuckDB memory_limit: {args.memory_limit or 'DuckDB default (80% of RAM)'}; dbt threads: {args.dbt_threads}",
+          flush=True)  # fmt: skip
     select = ["resource_type:model", "resource_type:seed"] if args.models_only else None
     last_history_day = START + timedelta(days=args.days - 1)
 
@@ -346,6 +348,7 @@ def main() -> None:
         "orders_after_incremental_day": orders_after,
         "models_only": args.models_only,
         "duckdb_memory_limit": args.memory_limit,
+        "dbt_threads": args.dbt_threads,
         "history_reused": history_reused,
         "full_build_from_kept_copy": args.incremental_only,
         "load_history_s": round(load_history_s, 1),
