@@ -326,14 +326,18 @@ def _dbt_env(settings: Settings) -> Iterator[tuple[Path, list[str]]]:
 
 
 def _release_duckdb() -> None:
-    """dbt-duckdb keeps its database open in a process-wide environment; close it so the
-    file can be opened again (by us, the loader or the next dbt invocation)."""
-    try:
-        from dbt.adapters.duckdb.environments import Environment
+    """dbt-duckdb keeps its database open in a process-wide environment
+    (DuckDBConnectionManager._ENV) after dbt returns: the file stays locked against other
+    processes and the build's last writes stay in the write-ahead log until this process exits
+    (a copy of the .duckdb file alone then lacks them, and the next process to open it replays
+    them). Close it, so the build ends with its checkpoint, inside the time it is measured by."""
+    if "dbt.adapters.duckdb.connections" in sys.modules:
+        from dbt.adapters.duckdb.connections import DuckDBConnectionManager
 
-        Environment._instance = None  # type: ignore[attr-defined]
-    except Exception:  # pragma: no cover - older/newer dbt-duckdb layouts
-        pass
+        with DuckDBConnectionManager._LOCK:
+            env, DuckDBConnectionManager._ENV = DuckDBConnectionManager._ENV, None
+        if env is not None:
+            env.close()
     try:
         from dbt.adapters.factory import reset_adapters
 

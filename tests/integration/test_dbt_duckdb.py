@@ -12,6 +12,9 @@ from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
 
+import subprocess
+import sys
+
 import pytest
 
 from rawseed import append_batch, dedup_raw_totals, query, shop_history, sorted_rows, tables_in
@@ -66,7 +69,14 @@ def built(tmp_path_factory):
     for b in HISTORY:
         append_batch(full, b)
     out["full_run"] = transform(full, full_refresh=True, select=MODELS_ONLY)
+    out["full_wal_after_run"] = Path(full.duckdb_path + ".wal").exists()
+    out["full_opened_by_another_process"] = _open_in_another_process(full.duckdb_path)
     return out
+
+
+def _open_in_another_process(path: str) -> subprocess.CompletedProcess:
+    code = "import duckdb, sys; c = duckdb.connect(sys.argv[1]); print(c.sql('select count(*) from analytics.customer_360').fetchall()[0][0])"
+    return subprocess.run([sys.executable, "-c", code, path], capture_output=True, text=True, timeout=120)
 
 
 def test_every_run_succeeds_and_the_last_one_ran_its_tests(built):
@@ -91,6 +101,15 @@ def test_every_run_succeeds_and_the_last_one_ran_its_tests(built):
     assert built["run3"].node("unique_fct_orders_order_id").model == "fct_orders"
     d = built["run3"].to_dict()
     assert d["ok"] and d["counts"]["pass"] == counts["test"]
+
+
+def test_a_build_closes_the_warehouse_with_its_writes_checkpointed(built):
+    # dbt-duckdb keeps its database open after dbt returns; transform() closes it, so the file is
+    # free for other processes and holds every write (no write-ahead log left to replay)
+    assert not built["full_wal_after_run"]
+    opened = built["full_opened_by_another_process"]
+    assert opened.returncode == 0, opened.stderr
+    assert int(opened.stdout) > 0
 
 
 def test_late_item_changes_its_orders_totals_on_the_next_run(built):
