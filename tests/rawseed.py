@@ -26,7 +26,9 @@ def ensure_raw(settings: Settings) -> None:
         wh.ensure_tables({("raw", e): raw_arrow_schema(e) for e in LOAD_ORDER})
 
 
-def to_arrow(entity: str, rows: list[dict[str, Any]], batch_id: str, ingest_date: date, loaded_at: datetime) -> pa.Table:
+def to_arrow(
+    entity: str, rows: list[dict[str, Any]], batch_id: str, ingest_date: date, loaded_at: datetime
+) -> pa.Table:
     schema = raw_arrow_schema(entity)
     lineage = {
         "_source_file": f"raw/{entity}/ingest_date={ingest_date.isoformat()}/{batch_id}.parquet",
@@ -47,7 +49,9 @@ def append_batch(settings: Settings, batch: Batch) -> None:
             for entity in LOAD_ORDER:
                 rows = batch.rows.get(entity)
                 if rows:
-                    wh.append_arrow("raw", entity, to_arrow(entity, rows, batch.batch_id, batch.ingest_date, batch.loaded_at))
+                    wh.append_arrow(
+                        "raw", entity, to_arrow(entity, rows, batch.batch_id, batch.ingest_date, batch.loaded_at)
+                    )
 
 
 @dataclass
@@ -113,7 +117,9 @@ def shop_history(days: int = 6, orders_per_day: int = 12, seed: int = 7, start: 
                            "seller_state": st, "updated_at": _ts(start, 1)})  # fmt: skip
     # product 0 changes price and category on day 2
     p0 = dict(b0.rows["products"][0])
-    p0.update(list_price=Decimal("59.90"), product_category_name="esporte_lazer", updated_at=_ts(start + timedelta(days=2), 6))
+    p0.update(
+        list_price=Decimal("59.90"), product_category_name="esporte_lazer", updated_at=_ts(start + timedelta(days=2), 6)
+    )
     batches[2].add("products", p0)
 
     # the mover: three versions; the third one arrives late (in the batch of day 4)
@@ -150,10 +156,16 @@ def shop_history(days: int = 6, orders_per_day: int = 12, seed: int = 7, start: 
                      "order_purchase_timestamp": purchased, "order_approved_at": purchased + timedelta(hours=1),
                      "order_estimated_delivery_date": est, "updated_at": delivered}  # fmt: skip
             if status == "delivered":
-                final.update(order_delivered_carrier_date=purchased + timedelta(hours=5), order_delivered_customer_date=delivered)
+                final.update(
+                    order_delivered_carrier_date=purchased + timedelta(hours=5), order_delivered_customer_date=delivered
+                )
             if status == "delivered" and late_by == 0 and day + 1 < len(batches) and counter % 3 == 0:
-                shipped = dict(final, order_status="shipped", order_delivered_customer_date=None,
-                               updated_at=purchased + timedelta(hours=6))
+                shipped = dict(
+                    final,
+                    order_status="shipped",
+                    order_delivered_customer_date=None,
+                    updated_at=purchased + timedelta(hours=6),
+                )
                 batches[day].add("orders", shipped)  # created -> shipped (same day) -> delivered
             nb.add("orders", final)
         for n, (pid, sid, price, freight) in enumerate(items, start=1):
@@ -180,11 +192,23 @@ def shop_history(days: int = 6, orders_per_day: int = 12, seed: int = 7, start: 
 
     def item(k: int | None = None) -> tuple[str, str, str, str]:
         k = rng.randrange(8) if k is None else k
-        return (f"prod_{k}", f"seller_{k % 4}", f"{rng.randrange(20, 200)}.{rng.randrange(100):02d}", f"{rng.randrange(5, 30)}.{rng.randrange(100):02d}")
+        return (
+            f"prod_{k}",
+            f"seller_{k % 4}",
+            f"{rng.randrange(20, 200)}.{rng.randrange(100):02d}",
+            f"{rng.randrange(5, 30)}.{rng.randrange(100):02d}",
+        )
 
     # the mover's three orders (day 0, 2, 4): fixed prices for the hand-computed SCV figures
     order(0, "c_mover", "p_mover", False, [("prod_1", "seller_1", "100.00", "10.00")], hour=12)
-    order(2, "c_mover", "p_mover", False, [("prod_2", "seller_2", "50.00", "5.00"), ("prod_1", "seller_1", "30.00", "3.00")], hour=12)
+    order(
+        2,
+        "c_mover",
+        "p_mover",
+        False,
+        [("prod_2", "seller_2", "50.00", "5.00"), ("prod_1", "seller_1", "30.00", "3.00")],
+        hour=12,
+    )
     order(4, "c_mover", "p_mover", False, [("prod_0", "seller_0", "20.00", "2.00")], status="canceled", hour=12)
     # a second account of another person who buys twice
     order(1, "c_twice_a", "p_twice", True, [("prod_3", "seller_3", "80.00", "8.00")], late_by=2)

@@ -31,7 +31,9 @@ def _pg_bin() -> str:
     initdb = shutil.which("initdb")
     if initdb:
         return os.path.dirname(initdb)
-    raise RuntimeError("PostgreSQL server binaries not found; run scripts/ensure-system-deps.sh (apt-get install postgresql)")
+    raise RuntimeError(
+        "PostgreSQL server binaries not found; run scripts/ensure-system-deps.sh (apt-get install postgresql)"
+    )
 
 
 @contextmanager
@@ -57,7 +59,9 @@ def postgres_server() -> Iterator[str]:
         capture_output=True,
     )
     opts = f"-p {port} -k {root} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=100"
-    subprocess.run([*prefix, f"{bindir}/pg_ctl", "-D", data, "-l", log, "-o", opts, "-w", "start"], check=True, capture_output=True)
+    subprocess.run(
+        [*prefix, f"{bindir}/pg_ctl", "-D", data, "-l", log, "-o", opts, "-w", "start"], check=True, capture_output=True
+    )
     try:
         yield f"postgresql://postgres@127.0.0.1:{port}/postgres"
     finally:

@@ -303,7 +303,9 @@ def load_cmd(settings: Settings, until: date | None, wait: float, as_json: bool,
 @click.option("--json", "as_json", is_flag=True, help="Print per-node results as JSON.")
 @click.option("--no-progress", is_flag=True, help="Hide the progress spinner.")
 @_common_options
-def transform_cmd(settings: Settings, full_refresh: bool, select: tuple[str, ...], as_json: bool, no_progress: bool) -> None:
+def transform_cmd(
+    settings: Settings, full_refresh: bool, select: tuple[str, ...], as_json: bool, no_progress: bool
+) -> None:
     """dbt build: staging -> SCD2 dimensions -> incremental facts -> customer_360 and marts, with tests.
 
     Exit 1 when a model, test or unit test failed (listed); 2 on a configuration error.
@@ -326,7 +328,9 @@ def scv_cmd(settings: Settings, customer_unique_id: str, as_json: bool) -> None:
 
     row = scv(settings, customer_unique_id)
     if row is None:
-        click.secho(f"no customer with customer_unique_id {customer_unique_id!r} in analytics.customer_360", fg="red", err=True)
+        click.secho(
+            f"no customer with customer_unique_id {customer_unique_id!r} in analytics.customer_360", fg="red", err=True
+        )
         sys.exit(1)
     if as_json:
         click.echo(json.dumps(row, indent=2, default=str))

@@ -92,7 +92,9 @@ _FIELD_TYPES = {f.name: f.type for f in fields(Settings)}
 def _coerce(settings: Settings, values: Mapping[str, Any], origin: str) -> Settings:
     for key, raw in values.items():
         if key not in _FIELD_TYPES or key == "source_file":
-            raise ConfigError(f"unknown setting {key!r} (from {origin}); known settings: {', '.join(sorted(_FIELD_TYPES))}")
+            raise ConfigError(
+                f"unknown setting {key!r} (from {origin}); known settings: {', '.join(sorted(_FIELD_TYPES))}"
+            )
         ftype = str(_FIELD_TYPES[key])
         try:
             if key in SECRET_FIELDS:

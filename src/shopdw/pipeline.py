@@ -189,7 +189,8 @@ def step_transform(settings: Settings, run_id: str, full_refresh: bool = False, 
         errors = [n for n in result.nodes if n.resource_type != "test" and n.status == "error"]
         if errors:
             raise ShopdwError(
-                "dbt failed on " + ", ".join(f"{n.name}: {n.message}" for n in errors[:5])
+                "dbt failed on "
+                + ", ".join(f"{n.name}: {n.message}" for n in errors[:5])
                 + " — run `shopdw transform` to see dbt's full output"
             )
     return d

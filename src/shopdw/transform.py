@@ -165,7 +165,9 @@ def _postgres_output(dsn: str, threads: int) -> tuple[dict[str, Any], str | None
         ) from None
     missing = [k for k in ("host", "dbname") if not info.get(k)]
     if missing:
-        raise ConfigError(f"postgres_dsn (SHOPDW_POSTGRES_DSN) lacks {', '.join(missing)}; use postgresql://user@host:port/db")
+        raise ConfigError(
+            f"postgres_dsn (SHOPDW_POSTGRES_DSN) lacks {', '.join(missing)}; use postgresql://user@host:port/db"
+        )
     password = info.get("password")
     out = {
         "type": "postgres",
@@ -386,7 +388,9 @@ def _classify(exc: BaseException, settings: Settings) -> ShopdwError:
     text = str(exc)
     low = text.lower()
     if any(s in low for s in ("could not connect", "connection refused", "timeout", "could not translate host")):
-        return TransientError(f"dbt could not reach the {settings.target} warehouse: {text.splitlines()[0]}; check it is up")
+        return TransientError(
+            f"dbt could not reach the {settings.target} warehouse: {text.splitlines()[0]}; check it is up"
+        )
     if "lock" in low and settings.target == "duckdb":
         return TransientError(
             f"the DuckDB file {settings.duckdb_path} is locked by another process ({text.splitlines()[0]}); retry when it is free"
@@ -395,7 +399,9 @@ def _classify(exc: BaseException, settings: Settings) -> ShopdwError:
         return DataError(
             f"dbt could not find a table it reads ({text.splitlines()[0]}); run `shopdw load` first so raw.* exists"
         )
-    return ConfigError(f"dbt failed on target {settings.target}: {text.splitlines()[0] if text else type(exc).__name__}")
+    return ConfigError(
+        f"dbt failed on target {settings.target}: {text.splitlines()[0] if text else type(exc).__name__}"
+    )
 
 
 # ---------------------------------------------------------------- public API
@@ -532,7 +538,9 @@ def _record_watermarks(settings: Settings, since: dict[str, datetime] | None) ->
         relation = wh.qualified(schema, table)
         with wh.transaction():
             schemas = sorted({prefix + s for s, _ in INCREMENTAL_MODELS})
-            wh.execute(f"delete from {relation} where schema_name in ({', '.join([ph] * len(schemas))})", tuple(schemas))  # noqa: S608
+            wh.execute(
+                f"delete from {relation} where schema_name in ({', '.join([ph] * len(schemas))})", tuple(schemas)
+            )  # noqa: S608
             if rows:
                 values = ", ".join([f"({ph}, {ph}, {ph})"] * len(rows))
                 wh.execute(f"insert into {relation} (schema_name, table_name, since) values {values}",  # noqa: S608
@@ -549,9 +557,14 @@ def _ensure_raw_schema(settings: Settings) -> None:
         raise DataError(f"no DuckDB warehouse at {settings.duckdb_path}: nothing loaded yet; run `shopdw load` first")
     with open_warehouse(settings) as wh:
         ph = "?" if settings.target == "duckdb" else "%s"
-        present = {r[0] for r in wh.query(f"select table_name from information_schema.tables where table_schema = {ph}", ("raw",))}
+        present = {
+            r[0]
+            for r in wh.query(f"select table_name from information_schema.tables where table_schema = {ph}", ("raw",))
+        }
         if not present:
-            raise DataError(f"the {settings.target} warehouse has no raw.* tables: nothing loaded yet; run `shopdw load` first")
+            raise DataError(
+                f"the {settings.target} warehouse has no raw.* tables: nothing loaded yet; run `shopdw load` first"
+            )
         missing = [e for e in LOAD_ORDER if e not in present]
         if missing:
             wh.ensure_tables({("raw", e): raw_arrow_schema(e) for e in missing})
@@ -660,7 +673,9 @@ def _query(settings: Settings, sql: str, params: tuple[Any, ...]) -> list[tuple[
     from shopdw.warehouse import open_warehouse
 
     if settings.target == "duckdb" and not Path(settings.duckdb_path).exists():
-        raise DataError(f"no DuckDB warehouse at {settings.duckdb_path}; run `shopdw load` and `shopdw transform` first")
+        raise DataError(
+            f"no DuckDB warehouse at {settings.duckdb_path}; run `shopdw load` and `shopdw transform` first"
+        )
     if settings.target == "duckdb":
         sql = sql.replace("%s", "?")
     with open_warehouse(settings) as wh:

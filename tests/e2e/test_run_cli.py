@@ -20,7 +20,9 @@ def shopdw(cwd: Path, *args: str, env: dict | None = None, check_code: int | Non
     full_env.update(env or {})
     p = subprocess.run([SHOPDW, *args], cwd=cwd, env=full_env, capture_output=True, text=True, timeout=900)
     if check_code is not None:
-        assert p.returncode == check_code, f"exit {p.returncode}\nstdout:\n{p.stdout[-4000:]}\nstderr:\n{p.stderr[-4000:]}"
+        assert p.returncode == check_code, (
+            f"exit {p.returncode}\nstdout:\n{p.stdout[-4000:]}\nstderr:\n{p.stderr[-4000:]}"
+        )
     return p
 
 
@@ -60,7 +62,9 @@ def runs(env: dict, cwd: Path) -> list[tuple]:
     os.chdir(cwd)
     try:
         with open_warehouse(load_settings(env={**env})) as wh:
-            return wh.query("select run_id, run_date, status from meta.runs where step = 'run' order by started_at, run_id")
+            return wh.query(
+                "select run_id, run_date, status from meta.runs where step = 'run' order by started_at, run_id"
+            )
     finally:
         os.chdir(old)
 

@@ -8,12 +8,11 @@ once with a full refresh. Four dbt invocations in all, shared by every test in t
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
-
-import subprocess
-import sys
 
 import pytest
 
@@ -95,7 +94,9 @@ def test_every_run_succeeds_and_the_last_one_ran_its_tests(built):
     marts = {f.stem for f in Path(PROJECT_DIR, "models", "marts").rglob("*.sql")}
     assert marts <= tested, marts - tested
     assert not [m for m in tested if m and m.startswith(("stg_shop__", "int_"))]
-    assert built["run3"].node("not_null_columns_fct_orders_order_id__customer_sk__customer_id__order_status__order_date")
+    assert built["run3"].node(
+        "not_null_columns_fct_orders_order_id__customer_sk__customer_id__order_status__order_date"
+    )
     assert all(n.status == "pass" for n in built["run3"].nodes if n.resource_type in ("test", "unit_test"))
     # tests name the model they check (the quality gate files them under it)
     assert built["run3"].node("unique_fct_orders_order_id").model == "fct_orders"
@@ -182,7 +183,9 @@ def test_incremental_runs_equal_a_full_refresh_table_by_table(built):
 def test_money_totals_equal_the_deduplicated_raw_totals_to_the_cent(built):
     expected = dedup_raw_totals(HISTORY)
     for s in (built["inc"], built["full"]):
-        price, freight, n = query(s, "select sum(price), sum(freight_value), count(*) from analytics.fct_order_items")[0]
+        price, freight, n = query(s, "select sum(price), sum(freight_value), count(*) from analytics.fct_order_items")[
+            0
+        ]
         assert (price, freight, Decimal(n)) == (expected["price"], expected["freight_value"], expected["items"])
         assert query(s, "select sum(payment_value) from analytics.fct_payments")[0][0] == expected["payment_value"]
         assert query(s, "select sum(items_value), sum(freight_value) from analytics.fct_orders")[0] == (price, freight)
@@ -235,7 +238,8 @@ def test_scv_of_hand_computed_customers(built):
 def test_dim_date_and_geography(built):
     s = built["inc"]
     first, last, n, weekend = query(
-        s, "select min(date_day), max(date_day), count(*), sum(case when is_weekend then 1 else 0 end) from analytics.dim_date"
+        s,
+        "select min(date_day), max(date_day), count(*), sum(case when is_weekend then 1 else 0 end) from analytics.dim_date",
     )[0]
     assert first.isoformat() == "2018-03-01" and n == (last - first).days + 1 and weekend >= 2
     geo = query(s, "select zip_code_prefix, city, state, region from analytics.dim_geography order by 1")

@@ -41,7 +41,10 @@ def _check_facts_against_raw(settings):
         select count(*), sum(price), sum(freight_value) from (
             select distinct order_id, order_item_id, price, freight_value from raw.order_items
             where order_id in (select order_id from raw.orders)) as d""")[0]  # fmt: skip
-    assert query(settings, "select count(*), sum(price), sum(freight_value) from analytics.fct_order_items")[0] == raw_items
+    assert (
+        query(settings, "select count(*), sum(price), sum(freight_value) from analytics.fct_order_items")[0]
+        == raw_items
+    )
     raw_paid = query(settings, """
         select sum(payment_value) from (select distinct order_id, payment_sequential, payment_value
         from raw.order_payments where order_id in (select order_id from raw.orders)) as d""")[0][0]  # fmt: skip

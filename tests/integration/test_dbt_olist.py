@@ -78,7 +78,9 @@ def test_olist_marts_and_scv(olist_built):
     )[0]
     assert orders == distinct and 98_000 < orders < 98_400 and revenue == items_value
     assert query(settings, "select sum(revenue) from analytics.mart_daily_sales")[0][0] == revenue
-    top = query(settings, "select customer_unique_id, lifetime_value from analytics.mart_top_customers where rank = 1")[0]
+    top = query(settings, "select customer_unique_id, lifetime_value from analytics.mart_top_customers where rank = 1")[
+        0
+    ]
     row = scv(settings, top[0])
     assert row["lifetime_value"] == float(top[1]) and row["orders"] >= 1
     assert row["rfm_segment"] in {"champions", "loyal", "potential_loyalist", "new", "at_risk", "hibernating", "lost"}

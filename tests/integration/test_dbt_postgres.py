@@ -81,7 +81,11 @@ def test_late_customer_version_and_money_on_postgres(pg):
         "select o.order_id, c.customer_city, c.version_number from analytics.fct_orders o "
         "join analytics.dim_customer c using (customer_sk) where o.customer_id = 'c_mover' order by 1",
     )
-    assert cities == [("o_mover_0", "sao paulo", 1), ("o_mover_2", "rio de janeiro", 2), ("o_mover_4", "belo horizonte", 3)]
+    assert cities == [
+        ("o_mover_0", "sao paulo", 1),
+        ("o_mover_2", "rio de janeiro", 2),
+        ("o_mover_4", "belo horizonte", 3),
+    ]
     expected = dedup_raw_totals(HISTORY)
     assert query(s, "select sum(price), sum(freight_value) from analytics.fct_order_items")[0] == (
         expected["price"], expected["freight_value"],

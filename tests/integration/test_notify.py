@@ -34,15 +34,21 @@ def test_webhook_receives_failure(webhook, tmp_path):
     url, received = webhook
     s = load_settings(env={"SHOPDW_NOTIFY_WEBHOOK_URL": url}, config_file=tmp_path / "none.toml")
     assert notify_failure(s, "shopdw run r1 blocked", "validity below threshold") == ["webhook"]
-    assert received == [{"subject": "shopdw run r1 blocked", "text": "shopdw run r1 blocked\nvalidity below threshold",
-                         "source": "shopdw"}]
+    assert received == [
+        {
+            "subject": "shopdw run r1 blocked",
+            "text": "shopdw run r1 blocked\nvalidity below threshold",
+            "source": "shopdw",
+        }
+    ]
 
 
 def test_unreachable_webhook_does_not_raise(tmp_path, capsys):
     from tests_support_ports import closed_port
 
-    s = load_settings(env={"SHOPDW_NOTIFY_WEBHOOK_URL": f"http://127.0.0.1:{closed_port()}/x"},
-                      config_file=tmp_path / "none.toml")
+    s = load_settings(
+        env={"SHOPDW_NOTIFY_WEBHOOK_URL": f"http://127.0.0.1:{closed_port()}/x"}, config_file=tmp_path / "none.toml"
+    )
     assert notify_failure(s, "subject", "message") == []
     assert "webhook notification failed" in capsys.readouterr().err
 

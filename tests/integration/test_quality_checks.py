@@ -84,7 +84,10 @@ def test_model_checks_name_a_missing_model(tmp_path):
     with open_warehouse(settings) as wh:
         wh.execute("create schema staging")
         got = {c.check_name: c for c in model_checks(wh, settings, "run-1", date(2025, 1, 10))}
-    assert got["customer_state_code"].rows_failed == 1 and "did `shopdw transform` run?" in got["customer_state_code"].detail
+    assert (
+        got["customer_state_code"].rows_failed == 1
+        and "did `shopdw transform` run?" in got["customer_state_code"].detail
+    )
     assert "items_price_raw_equals_fact" not in got
 
 
@@ -98,7 +101,9 @@ def test_ledger_matches_raw_sees_a_missing_row_of_the_scored_day_only(tmp_path):
         path, day = wh.query(
             "select path, ingest_date from meta.load_ledger where entity = 'orders' order by ingest_date desc limit 1"
         )[0]
-        wh.execute(f"delete from raw.orders where rowid = (select min(rowid) from raw.orders where _source_file = '{path}')")
+        wh.execute(
+            f"delete from raw.orders where rowid = (select min(rowid) from raw.orders where _source_file = '{path}')"
+        )
         other = date.fromordinal(day.toordinal() - 1)
 
         def check(run_date):

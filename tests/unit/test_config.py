@@ -33,7 +33,9 @@ def test_bad_values_name_the_setting(tmp_path):
     with pytest.raises(ConfigError, match="duckdb_memory_limit.*1GB"):
         load_settings(env={"SHOPDW_DUCKDB_MEMORY_LIMIT": "1; drop table x"}, config_file=tmp_path / "x")
     for ok in ("512MiB", "2 GB", "50%", ""):
-        assert load_settings(env={"SHOPDW_DUCKDB_MEMORY_LIMIT": ok}, config_file=tmp_path / "x").duckdb_memory_limit == ok
+        assert (
+            load_settings(env={"SHOPDW_DUCKDB_MEMORY_LIMIT": ok}, config_file=tmp_path / "x").duckdb_memory_limit == ok
+        )
     cfg = tmp_path / "shopdw.toml"
     cfg.write_text("lakee = 1\n")
     with pytest.raises(ConfigError, match="unknown setting 'lakee'"):

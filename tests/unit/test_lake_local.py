@@ -67,11 +67,18 @@ def test_writer_killed_mid_file_leaves_no_final_name(tmp_path):
 
 @pytest.mark.parametrize("fmt", ["parquet", "csv", "json"])
 def test_encode_deterministic_and_split(tmp_path, fmt):
-    t = pa.table({"a": list(range(5000)), "b": [f"v{i}" for i in range(5000)],
-                  "ts": pa.array([1_600_000_000_000_000 + i for i in range(5000)], pa.timestamp("us"))})
+    t = pa.table(
+        {
+            "a": list(range(5000)),
+            "b": [f"v{i}" for i in range(5000)],
+            "ts": pa.array([1_600_000_000_000_000 + i for i in range(5000)], pa.timestamp("us")),
+        }
+    )
     assert encode(t, fmt) == encode(t, fmt)
     lake = LocalLake(tmp_path)
     out = write_batch(lake, "orders", date(2025, 1, 1), "b1", t, fmt, max_bytes=20_000)
     assert len(out) > 1 and all(o == "written" for _, o in out)
     assert all(f.size <= 20_000 for f in lake.list())
-    assert write_batch(lake, "orders", date(2025, 1, 1), "b1", t, fmt, max_bytes=20_000) == [(p, "unchanged") for p, _ in out]
+    assert write_batch(lake, "orders", date(2025, 1, 1), "b1", t, fmt, max_bytes=20_000) == [
+        (p, "unchanged") for p, _ in out
+    ]

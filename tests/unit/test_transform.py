@@ -155,7 +155,10 @@ def test_incremental_watermarks_per_model_and_an_old_plain_table_is_dropped(tmp_
     for i, (schema, table) in enumerate(INCREMENTAL_MODELS):
         stamps[table] = datetime(2026, 1, 1 + i, 8, 30)
         con.execute(f"create table {schema}.{table} (k varchar, _loaded_at timestamp)")
-        con.execute(f"insert into {schema}.{table} values ('a', ?), ('b', ?)", [stamps[table] - timedelta(days=1), stamps[table]])
+        con.execute(
+            f"insert into {schema}.{table} values ('a', ?), ('b', ?)",
+            [stamps[table] - timedelta(days=1), stamps[table]],
+        )
     con.execute("delete from analytics.fct_reviews")
     con.close()
     assert incremental_since(s) is None  # an empty incremental model: a full build, every row tested
@@ -216,7 +219,8 @@ def test_the_parse_is_kept_between_builds_and_redone_when_the_project_differs(tm
     project = tmp_path / "project"
     shutil.copytree(PROJECT_DIR, project)
     (project / "models" / "staging" / "stg_shop__orders.sql").write_text(
-        (PROJECT_DIR / "models" / "staging" / "stg_shop__orders.sql").read_text() + "\n-- changed\n")
+        (PROJECT_DIR / "models" / "staging" / "stg_shop__orders.sql").read_text() + "\n-- changed\n"
+    )
     monkeypatch.setattr(t, "PROJECT_DIR", project)
     with _dbt_env(s) as (tmpdir, flags):
         assert not (tmpdir / "target" / "partial_parse.msgpack").exists()  # another project: not reused

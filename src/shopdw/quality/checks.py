@@ -117,7 +117,9 @@ def load_checks(wh, settings: Settings, run_id: str, run_date: date | None) -> l
                            None, "rows in file must equal rows loaded + rows quarantined"))  # fmt: skip
 
     # every loaded file's rows are really in raw.<entity>
-    entities = [e for (e,) in wh.query(f"select distinct entity from meta.load_ledger where status = 'loaded' and {scope}")]
+    entities = [
+        e for (e,) in wh.query(f"select distinct entity from meta.load_ledger where status = 'loaded' and {scope}")
+    ]
     missing = 0
     samples = []
     for entity in sorted(entities):

@@ -143,7 +143,8 @@ def save(settings: Settings, card: Scorecard, replace_dimensions: tuple[str, ...
                 wh.execute(
                     "insert into meta.dq_results (run_id, run_date, check_name, dimension, table_name, rows_checked, "
                     "rows_failed, score, threshold, blocking, status, sample_keys, detail, checked_at) values ("
-                    + ", ".join(lit(v) for v in vals) + ")"
+                    + ", ".join(lit(v) for v in vals)
+                    + ")"
                 )
 
 

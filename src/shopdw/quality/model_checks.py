@@ -25,9 +25,7 @@ class SqlCheck:
     keys: str  # columns shown as example keys
 
     def sql(self, rel: str) -> str:
-        return (
-            f"select count(*), coalesce(sum(case when {self.failed_when} then 1 else 0 end), 0) from {rel}"
-        )
+        return f"select count(*), coalesce(sum(case when {self.failed_when} then 1 else 0 end), 0) from {rel}"
 
     def sample_sql(self, rel: str) -> str:
         return f"select {self.keys} from {rel} where {self.failed_when} order by {self.keys}"

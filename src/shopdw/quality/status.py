@@ -122,7 +122,9 @@ class QualityReport:
         c.print(t)
         if dbt_passed:
             c.print(f"(and {len(dbt_passed)} dbt tests passed; `--json` lists every check)")
-        c.print(f"{self.card['passed']} passed, {self.card['warnings']} warnings, {self.card['failed']} blocking failures")
+        c.print(
+            f"{self.card['passed']} passed, {self.card['warnings']} warnings, {self.card['failed']} blocking failures"
+        )
 
 
 def quality(settings: Settings, run_id: str | None = None) -> QualityReport:
