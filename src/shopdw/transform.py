@@ -22,7 +22,7 @@ import threading
 import time
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timezone
 from decimal import Decimal
 from pathlib import Path
 from typing import Any, Iterator, Sequence
@@ -58,6 +58,13 @@ WATERMARKS = ("meta", "dbt_watermarks")
 STAGING_TESTS = "path:models/staging,resource_type:test"
 INTERMEDIATE_TESTS = "path:models/intermediate,resource_type:test"
 UNIT_TESTS = "resource_type:unit_test"
+# Nodes whose relation holds no data derived from raw, so that rebuilding them with the same
+# project gives the same relation: the views (staging, int_customer_rfm) and the seed (with its
+# tests). An incremental build leaves them out when the warehouse's last complete build was
+# made from byte-identical project, profile and vars and each of their relations still exists
+# (meta.dbt_build_state); any other build recreates them.
+REFERENCE_NODES = ("config.materialized:view", "resource_type:seed")
+BUILD_STATE = ("meta", "dbt_build_state")
 
 _LOCK = threading.Lock()  # dbtRunner is not re-entrant: one invocation at a time per process
 
@@ -249,6 +256,20 @@ def _parse_state_file(settings: Settings, profile_text: str, vars_text: str) -> 
     (<dir>/.shopdw-dbt/); PostgreSQL/Redshift: ~/.cache/shopdw/dbt (XDG_CACHE_HOME)."""
     import hashlib
 
+    digest = _project_digest(profile_text, vars_text)
+    if settings.target == "duckdb":
+        db = Path(settings.duckdb_path).expanduser().resolve()
+        folder, stem = db.parent / ".shopdw-dbt", db.name
+    else:
+        folder = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "shopdw" / "dbt"
+        stem = settings.target + "-" + hashlib.sha256(profile_text.encode()).hexdigest()[:12]
+    return folder / f"{stem}.{digest[:16]}.msgpack"
+
+
+def _project_digest(profile_text: str, vars_text: str) -> str:
+    """sha256 of the profile, the vars and every file of the dbt project."""
+    import hashlib
+
     digest = hashlib.sha256()
     for part in (profile_text, vars_text):
         digest.update(part.encode() + b"\0")
@@ -256,13 +277,13 @@ def _parse_state_file(settings: Settings, profile_text: str, vars_text: str) -> 
         rel = f.relative_to(PROJECT_DIR)
         if f.is_file() and rel.parts[0] not in ("target", "logs", "dbt_packages"):
             digest.update(str(rel).encode() + b"\0" + f.read_bytes() + b"\0")
-    if settings.target == "duckdb":
-        db = Path(settings.duckdb_path).expanduser().resolve()
-        folder, stem = db.parent / ".shopdw-dbt", db.name
-    else:
-        folder = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "shopdw" / "dbt"
-        stem = settings.target + "-" + hashlib.sha256(profile_text.encode()).hexdigest()[:12]
-    return folder / f"{stem}.{digest.hexdigest()[:16]}.msgpack"
+    return digest.hexdigest()
+
+
+def _settings_digest(settings: Settings) -> str:
+    """_project_digest of the profile and vars _dbt_env gives dbt for these settings."""
+    profile, _ = profile_for(settings)
+    return _project_digest(yaml.safe_dump(profile, sort_keys=True), json.dumps(_vars(settings), sort_keys=True))
 
 
 def _save_parse_state(parsed: Path, state: Path, copied_in_ns: int | None) -> None:
@@ -446,13 +467,19 @@ def transform(
         with _run_lock(settings):
             since = None if full_refresh else incremental_since(settings)
             _record_watermarks(settings, since)
+            digest = _settings_digest(settings)
+            keep_reference = bool(since) and not select_list and _reference_nodes_current(settings, digest)
             exclude = [STAGING_TESTS, INTERMEDIATE_TESTS] if since else []
+            if keep_reference:
+                exclude += REFERENCE_NODES
             if not (unit_tests if unit_tests is not None else not since):
                 exclude.append(UNIT_TESTS)
             if exclude:
                 args += ["--exclude", *exclude]
             with _dbt_env(settings) as (tmpdir, flags):
                 res = _invoke(args + flags)
+            if res.success and not select_list and res.result is not None and hasattr(res.result, "results"):
+                _save_build_state(settings, digest, res.result.results, keep_reference)
     seconds = time.perf_counter() - start
     result = TransformResult(settings.target, "build", full_refresh, select_list or None, seconds)
     if res.result is not None and hasattr(res.result, "results"):
@@ -545,6 +572,83 @@ def _record_watermarks(settings: Settings, since: dict[str, datetime] | None) ->
                 values = ", ".join([f"({ph}, {ph}, {ph})"] * len(rows))
                 wh.execute(f"insert into {relation} (schema_name, table_name, since) values {values}",  # noqa: S608
                            tuple(v for row in rows for v in row))  # fmt: skip
+
+
+_BUILD_STATE_SCHEMA = (("schema_prefix", "string"), ("project_digest", "string"), ("relations", "string"),
+                       ("built_at", "timestamp"))  # fmt: skip
+
+
+def _build_state_table(wh: Any) -> str:
+    import pyarrow as pa
+
+    types = {"string": pa.string(), "timestamp": pa.timestamp("us")}
+    wh.ensure_tables({BUILD_STATE: pa.schema([(n, types[t]) for n, t in _BUILD_STATE_SCHEMA])})
+    return wh.qualified(*BUILD_STATE)
+
+
+def _reference_nodes_current(settings: Settings, digest: str) -> bool:
+    """True when this warehouse's last complete build (its schema prefix) was made from the
+    project, profile and vars with this digest and every view and seed relation it made still
+    exists: then an incremental build need not recreate them (REFERENCE_NODES). Otherwise the
+    recorded state is removed before the build recreates them, so that a build that stops half
+    way never leaves a state that a later build with the old project would trust."""
+    from shopdw.warehouse import open_warehouse
+
+    prefix = _vars(settings)["schema_prefix"]
+    ph = "?" if settings.target == "duckdb" else "%s"
+    with open_warehouse(settings) as wh:
+        table = _build_state_table(wh)
+        rows = wh.query(f"select project_digest, relations from {table} where schema_prefix = {ph}", (prefix,))  # noqa: S608
+        current = False
+        if len(rows) == 1 and rows[0][0] == digest:
+            wanted = {tuple(r) for r in json.loads(rows[0][1])}
+            schemas = sorted({s for s, _ in wanted})
+            present = set()
+            if schemas:
+                present = {
+                    (str(a), str(b))
+                    for a, b in wh.query(
+                        "select table_schema, table_name from information_schema.tables "  # noqa: S608
+                        f"where table_schema in ({', '.join([ph] * len(schemas))})",
+                        tuple(schemas),
+                    )
+                }
+            current = bool(wanted) and wanted <= present
+        if not current and rows:
+            with wh.transaction():
+                wh.execute(f"delete from {table} where schema_prefix = {ph}", (prefix,))  # noqa: S608
+    return current
+
+
+def _save_build_state(settings: Settings, digest: str, results: Any, kept_reference: bool) -> None:
+    """After a complete, successful build: record the digest it was made from and the view and
+    seed relations it (or, when it left them out, the build before it) made."""
+    from shopdw.warehouse import open_warehouse
+
+    if any(str(getattr(r.status, "value", r.status)) not in ("success", "pass") for r in results):
+        return
+    prefix = _vars(settings)["schema_prefix"]
+    ph = "?" if settings.target == "duckdb" else "%s"
+    with open_warehouse(settings) as wh:
+        table = _build_state_table(wh)
+        relations: set[tuple[str, str]] = set()
+        if kept_reference:
+            old = wh.query(f"select relations from {table} where schema_prefix = {ph}", (prefix,))  # noqa: S608
+            relations = {tuple(r) for r in json.loads(old[0][0])} if old else set()
+        for r in results:
+            node = r.node
+            kind = str(getattr(node.resource_type, "value", node.resource_type))
+            materialized = getattr(getattr(node, "config", None), "materialized", None)
+            if kind == "seed" or (kind == "model" and materialized == "view"):
+                relations.add((str(node.schema), str(node.alias or node.name)))
+        if not relations:
+            return
+        with wh.transaction():
+            wh.execute(f"delete from {table} where schema_prefix = {ph}", (prefix,))  # noqa: S608
+            wh.execute(
+                f"insert into {table} (schema_prefix, project_digest, relations, built_at) values ({ph}, {ph}, {ph}, {ph})",  # noqa: S608
+                (prefix, digest, json.dumps(sorted(relations)), datetime.now(timezone.utc).replace(tzinfo=None)),
+            )
 
 
 def _ensure_raw_schema(settings: Settings) -> None:
