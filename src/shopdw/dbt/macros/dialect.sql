@@ -75,3 +75,23 @@
 {% macro ratio(num, den) -%}
     cast(case when {{ den }} = 0 then null else cast({{ num }} as numeric(18, 6)) / {{ den }} end as numeric(10, 4))
 {%- endmacro %}
+
+{#- `where` on a raw relation whose matching rows are among its newest (appended last): web
+    events, whose versions all arrive with the event. DuckDB: the row ids of the matching rows
+    first (a scan of the key column alone), then the rows themselves: DuckDB pushes the row-id
+    range of that join into the second scan, which then reads the other columns of the last row
+    groups only, instead of every column of every row. At 1M orders (8.4M raw web events, a
+    day's 23k new ones) the fact's read of raw.web_events took 0.21-0.23 s instead of 0.33-0.48 s.
+    Not for orders: their status versions reach weeks back, and the second scan of that range
+    cost more than it saved (fct_orders 0.65 -> 0.8 s). -#}
+{% macro recent_rows_filter(relation, where) -%}
+    {{ return(adapter.dispatch('recent_rows_filter', 'shopdw')(relation, where)) }}
+{%- endmacro %}
+
+{% macro default__recent_rows_filter(relation, where) -%}
+    {{ where }}
+{%- endmacro %}
+
+{% macro duckdb__recent_rows_filter(relation, where) -%}
+    rowid in (select rowid from {{ relation }} where {{ where }})
+{%- endmacro %}

@@ -92,6 +92,6 @@
         {{ shopdw.latest_versions(source('raw', 'web_events'), ['event_id'],
             ['event_id', 'session_id', 'customer_unique_id', 'event_type', 'product_id', 'order_id',
              'event_timestamp', 'device_type', 'traffic_source'],
-            where=where) }}
+            where=where, recent=true) }}
     ) as latest
 {%- endmacro %}

@@ -9,8 +9,9 @@
 {%- endmacro %}
 
 {#- The newest version of each business key in a raw table (exact duplicates collapse with it).
-    `where` filters raw rows first (facts pass the keys an incremental run touches). -#}
-{% macro latest_versions(relation, key, columns, change_col=none, where=none) -%}
+    `where` filters raw rows first (facts pass the keys an incremental run touches); `recent`:
+    the rows it keeps are among the newest of the table (recent_rows_filter). -#}
+{% macro latest_versions(relation, key, columns, change_col=none, where=none, recent=false) -%}
     select {{ columns | join(', ') }}, _loaded_at, _batch_id, _ingest_date
     from (
         select
@@ -25,7 +26,7 @@
                     {{ shopdw.row_hash(columns) }} desc
             ) as _version_rank
         from {{ relation }}
-        {% if where %}where {{ where }}{% endif %}
+        {% if where %}where {{ shopdw.recent_rows_filter(relation, where) if recent else where }}{% endif %}
     ) as ranked
     where _version_rank = 1
 {%- endmacro %}
