@@ -227,3 +227,42 @@ def test_the_parse_is_kept_between_builds_and_redone_when_the_project_differs(tm
     assert parsed_files() > 50
     assert [p.name for p in (tmp_path / "w" / ".shopdw-dbt").glob("*.msgpack")] != [saved[0].name]
     assert len(list((tmp_path / "w" / ".shopdw-dbt").glob("*.msgpack"))) == 1  # the old one is dropped
+
+
+def test_compiled_dbt_templates_are_kept_between_processes(tmp_path):
+    """The code jinja compiles from dbt's templates is keyed by the template's text, name and
+    environment class, saved beside the parse, and reused by the next process: the same code,
+    not a recompilation; raw sources and an unreadable file go the normal way."""
+    from dbt_common.clients.jinja import get_environment, get_template
+
+    import shopdw.transform as T
+
+    settings = Settings(duckdb_path=str(tmp_path / "w.duckdb"))
+    T._JINJA_CODE_STATE.update(file=None, dirty=False)
+    T._install_jinja_code_cache(settings)
+    assert T._JINJA_CODE == {}
+    source = "{% set greeting = 'hi' %}{{ greeting }} {{ name | upper }}"
+    first = get_template(source, {})
+    assert first.render({"name": "ana"}).strip() == "hi ANA" and len(T._JINJA_CODE) == 1
+    code = next(iter(T._JINJA_CODE.values()))
+    assert get_template(source, {}).render({"name": "bo"}).strip() == "hi BO" and len(T._JINJA_CODE) == 1
+    native = get_template(source, {}, native=True)  # the other environment class: its own entry
+    assert native.render({"name": "cy"}).strip() == "hi CY" and len(T._JINJA_CODE) == 2
+    assert isinstance(get_environment().compile(source, raw=True), str)  # raw=True: jinja's own path
+    T._save_jinja_code_cache()
+    saved = T._jinja_code_file(settings)
+    assert saved.parent == tmp_path / ".shopdw-dbt" and saved.exists()
+
+    # a new process: the cache is read from the file, and the first template compiles nothing new
+    T._JINJA_CODE.clear()
+    T._JINJA_CODE_STATE.update(file=None, dirty=False)
+    T._install_jinja_code_cache(settings)
+    assert len(T._JINJA_CODE) == 2 and code in [c for c in T._JINJA_CODE.values() if c.co_code == code.co_code]
+    assert get_template(source, {}).render({"name": "di"}).strip() == "hi DI" and not T._JINJA_CODE_STATE["dirty"]
+
+    saved.write_bytes(b"not marshal data")
+    T._JINJA_CODE_STATE.update(file=None, dirty=False)
+    T._install_jinja_code_cache(settings)
+    assert T._JINJA_CODE == {}
+    assert get_template(source, {}).render({"name": "ed"}).strip() == "hi ED"
+    T._JINJA_CODE_STATE.update(file=None, dirty=False)
