@@ -487,9 +487,62 @@ def preload_dbt() -> None:
     _PRELOAD.start()
 
 
+def _critical_path_order() -> None:
+    """Make dbt start, among the nodes ready to run, the one with the longest chain of nodes
+    still to run after it (models and tests; critical-path list scheduling). dbt orders them by
+    their depth in the graph and then by name, so on 2 threads an incremental build started
+    fct_payments, fct_reviews and fct_web_events (depth 0, and 'f' < 'i') before
+    int_customer_versions, the head of its longest chain (dim_customer, fct_orders,
+    int_customer_metrics, customer_360, mart_top_customers): that chain started ~0.9 s late.
+    Only the order in which ready nodes are picked changes, never what runs or what waits."""
+    from dbt.graph.queue import GraphQueue
+
+    if "_shopdw_order" in GraphQueue.__dict__:
+        return
+
+    def _get_scores(self: Any, graph: Any) -> dict[str, int]:
+        import networkx as nx
+
+        chain: dict[str, int] = {}
+        for node in reversed(list(nx.topological_sort(graph))):
+            chain[node] = 1 + max((chain[child] for child in graph.successors(node)), default=0)
+        return {node: -length for node, length in chain.items()}  # lower is picked first
+
+    GraphQueue._get_scores = _get_scores  # type: ignore[method-assign]
+    GraphQueue._shopdw_order = True  # type: ignore[attr-defined]
+
+    # dbt's main loop takes every node from that queue as soon as it is ready and hands it to
+    # its thread pool, whose own queue is first in, first out: the order above would only apply
+    # among nodes that become ready together. So a node is taken only when a thread is free.
+    from dbt.task.build import BuildTask
+
+    original = BuildTask.handle_job_queue
+
+    def handle_job_queue(self: Any, pool: Any, callback: Any) -> None:
+        slots = self.__dict__.get("_shopdw_slots")
+        if slots is None:
+            slots = self._shopdw_slots = threading.Semaphore(max(1, int(self.config.threads)))
+        slots.acquire()
+
+        def done(result: Any) -> None:
+            try:
+                callback(result)
+            finally:
+                slots.release()
+
+        try:
+            original(self, pool, done)
+        except BaseException:
+            slots.release()
+            raise
+
+    BuildTask.handle_job_queue = handle_job_queue  # type: ignore[method-assign]
+
+
 def _invoke(args: list[str]) -> Any:
     from dbt.cli.main import dbtRunner
 
+    _critical_path_order()
     with _LOCK:
         try:
             return dbtRunner().invoke(args)

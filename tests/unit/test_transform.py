@@ -266,3 +266,17 @@ def test_compiled_dbt_templates_are_kept_between_processes(tmp_path):
     assert T._JINJA_CODE == {}
     assert get_template(source, {}).render({"name": "ed"}).strip() == "hi ED"
     T._JINJA_CODE_STATE.update(file=None, dirty=False)
+
+
+def test_dbt_takes_the_ready_node_with_the_longest_chain_after_it_first():
+    import networkx as nx
+    from dbt.graph.queue import GraphQueue
+    from dbt.task.build import BuildTask
+
+    from shopdw.transform import _critical_path_order
+
+    _critical_path_order()
+    graph = nx.DiGraph([("a", "b"), ("b", "c"), ("c", "d"), ("e", "d"), ("f", "g")])
+    # lower is taken first: a (4 nodes from a to the end) before e and f (2), whatever the names
+    assert GraphQueue._get_scores(None, graph) == {"a": -4, "b": -3, "c": -2, "d": -1, "e": -2, "f": -2, "g": -1}
+    assert "_shopdw_order" in GraphQueue.__dict__ and BuildTask.handle_job_queue.__module__ == "shopdw.transform"
