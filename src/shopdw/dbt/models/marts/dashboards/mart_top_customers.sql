@@ -19,22 +19,14 @@ top_customers as (
         last_order_at
     from customers
     where orders > 0
-    order by lifetime_value desc, customer_unique_id
+    order by lifetime_value desc, customer_unique_id asc
     limit 100
 ),
 
 final as (
     select
-        cast(row_number() over (order by lifetime_value desc, customer_unique_id) as integer) as rank,
-        customer_unique_id,
-        customer_city,
-        customer_state,
-        orders,
-        lifetime_value,
-        avg_order_value,
-        avg_review_score,
-        rfm_segment,
-        last_order_at
+        cast(row_number() over (order by lifetime_value desc, customer_unique_id asc) as integer) as rank,
+        *
     from top_customers
 )
 
