@@ -613,7 +613,7 @@ def transform(
             since = None if full_refresh else incremental_since(settings)
             _record_watermarks(settings, since)
             digest = _settings_digest(settings)
-            keep_reference = bool(since) and not select_list and _reference_nodes_current(settings, digest)
+            keep_reference = _reference_nodes_current(settings, digest, usable=bool(since) and not select_list)
             exclude = [STAGING_TESTS, INTERMEDIATE_TESTS] if since else []
             if keep_reference:
                 exclude += REFERENCE_NODES
@@ -731,12 +731,13 @@ def _build_state_table(wh: Any) -> str:
     return wh.qualified(*BUILD_STATE)
 
 
-def _reference_nodes_current(settings: Settings, digest: str) -> bool:
-    """True when this warehouse's last complete build (its schema prefix) was made from the
-    project, profile and vars with this digest and every view and seed relation it made still
-    exists: then an incremental build need not recreate them (REFERENCE_NODES). Otherwise the
-    recorded state is removed before the build recreates them, so that a build that stops half
-    way never leaves a state that a later build with the old project would trust."""
+def _reference_nodes_current(settings: Settings, digest: str, usable: bool) -> bool:
+    """True when this build may leave out REFERENCE_NODES: it is `usable` (an incremental build of
+    every node) and this warehouse's last complete build (its schema prefix) was made from the
+    project, profile and vars with this digest, and every view and seed relation it made still
+    exists. Otherwise the recorded state is removed before the build recreates any of them, so
+    that a build that stops half way (or a --select build) never leaves a state that a later
+    build with the old project would trust."""
     from shopdw.warehouse import open_warehouse
 
     prefix = _vars(settings)["schema_prefix"]
@@ -745,7 +746,7 @@ def _reference_nodes_current(settings: Settings, digest: str) -> bool:
         table = _build_state_table(wh)
         rows = wh.query(f"select project_digest, relations from {table} where schema_prefix = {ph}", (prefix,))  # noqa: S608
         current = False
-        if len(rows) == 1 and rows[0][0] == digest:
+        if usable and len(rows) == 1 and rows[0][0] == digest:
             wanted = {tuple(r) for r in json.loads(rows[0][1])}
             schemas = sorted({s for s, _ in wanted})
             present = set()
