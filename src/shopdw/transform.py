@@ -611,9 +611,10 @@ def transform(
         # no load commits while dbt runs: rows stamped at a model's watermark were all there
         with _run_lock(settings):
             since = None if full_refresh else incremental_since(settings)
-            _record_watermarks(settings, since)
             digest = _settings_digest(settings)
-            keep_reference = _reference_nodes_current(settings, digest, usable=bool(since) and not select_list)
+            with _warehouse(settings) as wh:  # one connection for both
+                _record_watermarks(settings, since, wh)
+                keep_reference = _reference_nodes_current(settings, digest, bool(since) and not select_list, wh)
             exclude = [STAGING_TESTS, INTERMEDIATE_TESTS] if since else []
             if keep_reference:
                 exclude += REFERENCE_NODES
@@ -690,7 +691,19 @@ def incremental_since(settings: Settings) -> dict[str, datetime] | None:
     return {m: n for m, n in newest.items() if n is not None}
 
 
-def _record_watermarks(settings: Settings, since: dict[str, datetime] | None) -> None:
+@contextmanager
+def _warehouse(settings: Settings, wh: Any = None) -> Iterator[Any]:
+    """The given open warehouse, or one opened (and closed) here."""
+    if wh is not None:
+        yield wh
+        return
+    from shopdw.warehouse import open_warehouse
+
+    with open_warehouse(settings) as opened:
+        yield opened
+
+
+def _record_watermarks(settings: Settings, since: dict[str, datetime] | None, wh: Any = None) -> None:
     """Write an incremental build's watermarks to meta.dbt_watermarks (one row per incremental
     model: its schema, table and newest _loaded_at before the build), or clear them for a full
     build. The tests of an incremental model read them at execution time (get_where_subquery in
@@ -698,12 +711,10 @@ def _record_watermarks(settings: Settings, since: dict[str, datetime] | None) ->
     re-parse the whole project every time. Only this warehouse's (schema-prefixed) rows change."""
     import pyarrow as pa
 
-    from shopdw.warehouse import open_warehouse
-
     schema, table = WATERMARKS
     prefix = _vars(settings)["schema_prefix"]
     rows = [(prefix + s, t, since[t]) for s, t in INCREMENTAL_MODELS if since and since.get(t) is not None]
-    with open_warehouse(settings) as wh:
+    with _warehouse(settings, wh) as wh:
         wh.ensure_tables({WATERMARKS: pa.schema([("schema_name", pa.string()), ("table_name", pa.string()),
                                                  ("since", pa.timestamp("us"))])})  # fmt: skip
         ph = "?" if settings.target == "duckdb" else "%s"
@@ -731,18 +742,16 @@ def _build_state_table(wh: Any) -> str:
     return wh.qualified(*BUILD_STATE)
 
 
-def _reference_nodes_current(settings: Settings, digest: str, usable: bool) -> bool:
+def _reference_nodes_current(settings: Settings, digest: str, usable: bool, wh: Any = None) -> bool:
     """True when this build may leave out REFERENCE_NODES: it is `usable` (an incremental build of
     every node) and this warehouse's last complete build (its schema prefix) was made from the
     project, profile and vars with this digest, and every view and seed relation it made still
     exists. Otherwise the recorded state is removed before the build recreates any of them, so
     that a build that stops half way (or a --select build) never leaves a state that a later
     build with the old project would trust."""
-    from shopdw.warehouse import open_warehouse
-
     prefix = _vars(settings)["schema_prefix"]
     ph = "?" if settings.target == "duckdb" else "%s"
-    with open_warehouse(settings) as wh:
+    with _warehouse(settings, wh) as wh:
         table = _build_state_table(wh)
         rows = wh.query(f"select project_digest, relations from {table} where schema_prefix = {ph}", (prefix,))  # noqa: S608
         current = False
