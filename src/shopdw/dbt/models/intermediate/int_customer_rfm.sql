@@ -23,15 +23,54 @@ metrics as (
     cross join newest_order_date
 ),
 
-buyers as (
+buyers_base as (
     select
         customer_unique_id,
         orders,
-        rank() over (order by days_since_last_order desc) as recency_rank,
-        rank() over (order by lifetime_value) as monetary_rank,
-        count(*) over () as buyer_count
+        days_since_last_order,
+        lifetime_value
     from metrics
     where orders > 0
+),
+
+{#- rank() over all buyers, computed per distinct value (a few hundred days, some 70k lifetime
+    values at 1M orders) and joined back: 1 + the buyers strictly before the value. Two sorts of
+    ~1M rows cost about twice as much (customer_360 at 1M orders: 0.65-0.79 -> 0.39-0.46 s). -#}
+recency_ranks as (
+    select
+        days_since_last_order,
+        1 + coalesce(sum(count(*)) over (
+            order by days_since_last_order desc rows between unbounded preceding and 1 preceding
+        ), 0) as recency_rank
+    from buyers_base
+    group by days_since_last_order
+),
+
+monetary_ranks as (
+    select
+        lifetime_value,
+        1 + coalesce(sum(count(*)) over (
+            order by lifetime_value asc rows between unbounded preceding and 1 preceding
+        ), 0) as monetary_rank
+    from buyers_base
+    group by lifetime_value
+),
+
+buyer_count as (
+    select count(*) as buyer_count from buyers_base
+),
+
+buyers as (
+    select
+        buyers_base.customer_unique_id,
+        buyers_base.orders,
+        recency_ranks.recency_rank,
+        monetary_ranks.monetary_rank,
+        buyer_count.buyer_count
+    from buyers_base
+    inner join recency_ranks on recency_ranks.days_since_last_order = buyers_base.days_since_last_order
+    inner join monetary_ranks on monetary_ranks.lifetime_value = buyers_base.lifetime_value
+    cross join buyer_count
 ),
 
 scores as (
