@@ -153,6 +153,19 @@ def test_mover_has_three_versions_and_each_order_joins_the_one_valid_at_purchase
     assert built["mover4_after_run2"][4:] == ("rio de janeiro", 2)
 
 
+def test_facts_carry_the_state_of_the_customer_version_valid_at_purchase(built):
+    for s in (built["inc"], built["full"]):
+        for fact in ("fct_orders", "fct_order_items"):
+            wrong = query(
+                s,
+                f"select count(*) from analytics.{fact} f left join analytics.dim_customer c using (customer_sk) "
+                "where f.customer_state is distinct from c.customer_state",
+            )
+            assert wrong == [(0,)], fact
+        states = query(s, "select customer_state from analytics.fct_orders where customer_id = 'c_mover' order by 1")
+        assert len({st for (st,) in states}) == 3, states  # the mover's three versions, three states
+
+
 def test_product_change_is_a_new_version_and_items_join_the_price_valid_then(built):
     s = built["inc"]
     versions = query(

@@ -78,7 +78,8 @@
     re-emitted but unchanged dimension row rewrites nothing. (Orders whose own rows changed are
     in touched_order_ids; their stored row is not needed here.)
     dims: any of 'customer', 'product', 'seller'; the fact holds purchased_at, the dimension's
-    business key, its surrogate key and the copied attributes named below. -#}
+    business key, its surrogate key and the copied attributes named below (customer_unique_id and
+    customer_state; product_category). -#}
 {% macro orders_with_changed_dimensions(dims) -%}
     {#- each branch filters the fact's rows to the loaded dimension keys *before* the join (a
         subquery), so only those orders are joined to the dimension, not all ~1M of them -#}
@@ -88,6 +89,7 @@
             "select f.order_id from (select * from " ~ this ~ " where customer_id in (" ~ shopdw.loaded_keys('customers', 'customer_id') ~ ")) as f"
             ~ " left join " ~ ref('dim_customer') ~ " as d on d.customer_id = f.customer_id and " ~ shopdw.valid_at('d', 'f.purchased_at')
             ~ " where " ~ shopdw.differs('f.customer_sk', 'd.customer_sk') ~ " or " ~ shopdw.differs('f.customer_unique_id', 'd.customer_unique_id')
+            ~ " or " ~ shopdw.differs('f.customer_state', 'd.customer_state')
         ) -%}
     {%- endif -%}
     {%- if 'product' in dims -%}

@@ -4,7 +4,7 @@
 {% macro sales_lines() %}
     select
         order_items.order_date,
-        coalesce(customers.customer_state, 'unknown') as customer_state,
+        coalesce(order_items.customer_state, 'unknown') as customer_state,
         coalesce(order_items.product_category, 'unknown') as product_category,
         order_items.order_id,
         order_items.price,
@@ -12,5 +12,4 @@
         orders.review_score
     from {{ ref('fct_order_items') }} as order_items
     inner join {{ ref('fct_orders') }} as orders on orders.order_id = order_items.order_id and orders.is_revenue
-    left join {{ ref('dim_customer') }} as customers on customers.customer_sk = order_items.customer_sk
 {% endmacro %}

@@ -9,21 +9,16 @@ with orders as (
     where is_revenue and item_count > 0
 ),
 
-customers as (
-    select * from {{ ref('dim_customer') }}
-),
-
 final as (
     select
         orders.order_date,
-        coalesce(customers.customer_state, 'unknown') as customer_state,
+        coalesce(orders.customer_state, 'unknown') as customer_state,
         cast(count(*) as integer) as orders,
         {{ shopdw.money('sum(orders.items_value)') }} as revenue,
         {{ shopdw.money('sum(orders.freight_value)') }} as freight_value,
         cast(sum(orders.item_count) as integer) as items
     from orders
-    left join customers on customers.customer_sk = orders.customer_sk
-    group by orders.order_date, coalesce(customers.customer_state, 'unknown')
+    group by orders.order_date, coalesce(orders.customer_state, 'unknown')
 )
 
 select * from final

@@ -4,18 +4,13 @@ with orders as (
     select * from {{ ref('fct_orders') }}
 ),
 
-customers as (
-    select * from {{ ref('dim_customer') }}
-),
-
 delivered as (
     select
-        coalesce(customers.customer_state, 'unknown') as customer_state,
+        coalesce(orders.customer_state, 'unknown') as customer_state,
         cast({{ dbt.date_trunc('month', 'orders.order_date') }} as date) as purchase_month,
         orders.is_late,
         orders.delivery_days
     from orders
-    left join customers on customers.customer_sk = orders.customer_sk
     where orders.is_revenue and orders.is_delivered
 ),
 

@@ -47,6 +47,7 @@ final as (
         customers.customer_sk,
         orders.customer_id,
         customers.customer_unique_id,
+        customers.customer_state,
         products.product_sk,
         items.product_id,
         products.product_category,

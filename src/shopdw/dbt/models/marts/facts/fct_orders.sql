@@ -83,6 +83,7 @@ final as (
         customers.customer_sk,
         orders.customer_id,
         customers.customer_unique_id,
+        customers.customer_state,
         orders.order_status,
         orders.order_status not in ('canceled', 'unavailable') as is_revenue,
         cast(orders.purchased_at as date) as order_date,
