@@ -132,9 +132,13 @@
                   and node.schema | lower == relation.schema | lower -%}
                 {%- set key = "schema_name = '" ~ shopdw.checked_identifier(relation.schema | lower)
                     ~ "' and table_name = '" ~ shopdw.checked_identifier(relation.identifier | lower) ~ "'" -%}
-                {%- set watermark = "(select since from meta.dbt_watermarks where " ~ key ~ ")" -%}
-                {%- do restricted.append("(not exists (select 1 from meta.dbt_watermarks where " ~ key ~ ") or "
-                    ~ shopdw.loaded_since(watermark) ~ ")") -%}
+                {%- if target.type == 'duckdb' -%}
+                    {%- do restricted.append(shopdw.duckdb_test_restriction(key)) -%}
+                {%- else -%}
+                    {%- set watermark = "(select since from meta.dbt_watermarks where " ~ key ~ ")" -%}
+                    {%- do restricted.append("(not exists (select 1 from meta.dbt_watermarks where " ~ key ~ ") or "
+                        ~ shopdw.loaded_since(watermark) ~ ")") -%}
+                {%- endif -%}
             {%- endif -%}
         {%- endfor -%}
     {%- endif -%}
@@ -146,6 +150,21 @@
     {%- else -%}
         {%- do return(relation) -%}
     {%- endif -%}
+{%- endmacro %}
+
+{#- DuckDB: the same restriction with the watermark read when the test runs (dbt compiles a
+    test right before running it, after `shopdw transform` recorded the watermarks) and inlined
+    as a constant, as duckdb__incremental_watermark does for the models. DuckDB then skips the
+    row groups of older loads by their _loaded_at min/max, where the scalar subquery made each
+    test read the whole table: at 1M orders a restricted test of fct_web_events (8.4M rows) took
+    0.13-0.16 s, of fct_order_items 0.07-0.14 s, against under 0.01 s with the constant (no new
+    rows). Without a recorded watermark, every row ('1 = 1'). -#}
+{% macro duckdb_test_restriction(key) -%}
+    {%- set rows = run_query("select epoch_us(since) from meta.dbt_watermarks where " ~ key).rows -%}
+    {%- if rows | length == 0 or rows[0][0] is none -%}
+        {{- return("1 = 1") -}}
+    {%- endif -%}
+    {{- return(shopdw.loaded_since("make_timestamp(cast(" ~ (rows[0][0] | int) ~ " as bigint))")) -}}
 {%- endmacro %}
 
 {#- A schema or table name, checked before it is quoted into SQL as a string. -#}
