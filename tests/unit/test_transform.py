@@ -268,6 +268,53 @@ def test_compiled_dbt_templates_are_kept_between_processes(tmp_path):
     T._JINJA_CODE_STATE.update(file=None, dirty=False)
 
 
+def test_json_schemas_of_dbts_config_classes_are_kept_between_processes(tmp_path):
+    """The JSON schema dbt validates its project against is saved beside the parse and served to
+    the next process from the file, equal to the one mashumaro builds; dbt still rejects an
+    invalid project with it; a class that is not a module's top-level dbt class is never kept;
+    an unreadable file is ignored."""
+    import dataclasses
+
+    from dbt.contracts.project import Project
+    from dbt_common.dataclass_schema import ValidationError, dbtClassMixin
+
+    import shopdw.transform as T
+
+    settings = Settings(duckdb_path=str(tmp_path / "w.duckdb"))
+    T._JSON_SCHEMA_STATE.update(file=None, dirty=False)
+    T._install_json_schema_cache(settings)
+    T._JSON_SCHEMAS.clear()
+    built = Project.json_schema()
+    key = f"{Project.__module__}:{Project.__qualname__}"
+    assert T._JSON_SCHEMAS[key] is built and T._JSON_SCHEMA_STATE["dirty"]
+
+    @dataclasses.dataclass
+    class Local(dbtClassMixin):  # defined here, not at a dbt module's top level
+        x: int = 0
+
+    Local.json_schema()
+    assert all("Local" not in k for k in T._JSON_SCHEMAS)
+    T._save_json_schema_cache()
+    saved = T._json_schema_file(settings)
+    assert saved.parent == tmp_path / ".shopdw-dbt" and saved.name.startswith("json-schemas.")
+
+    # a new process: the schema comes from the file, equal to mashumaro's, and nothing is built
+    T._JSON_SCHEMAS.clear()
+    T._JSON_SCHEMA_STATE.update(file=None, dirty=False)
+    T._install_json_schema_cache(settings)
+    served = Project.json_schema()
+    assert served is T._JSON_SCHEMAS[key] and served is not built and served == built
+    assert not T._JSON_SCHEMA_STATE["dirty"]
+    with pytest.raises(ValidationError):
+        Project.validate({"name": "p", "version": 1, "profile": ["not", "a", "string"]})
+
+    saved.write_text("{not json")
+    T._JSON_SCHEMA_STATE.update(file=None, dirty=False)
+    T._install_json_schema_cache(settings)
+    assert T._JSON_SCHEMAS == {} and Project.json_schema() == built
+    T._JSON_SCHEMA_STATE.update(file=None, dirty=False)
+
+
 def test_dbt_takes_the_ready_node_with_the_longest_chain_after_it_first():
     import networkx as nx
     from dbt.graph.queue import GraphQueue
