@@ -57,7 +57,11 @@ def timed(cwd: Path, *args: str, samples: list | None = None) -> tuple[float, fl
                 samples.append((datetime.now(timezone.utc).replace(tzinfo=None), rss))
         time.sleep(0.2)
     seconds = time.perf_counter() - t0
-    return seconds, usage.ru_maxrss / 1024, os.waitstatus_to_exitcode(status)
+    code = os.waitstatus_to_exitcode(status)
+    if code not in (0, 1):  # 1 is a blocked gate; anything else is an error: show it before the folder goes
+        lines = (cwd / f"{args[0]}.log").read_text(errors="replace").splitlines()
+        print(f"`shopdw {' '.join(args)}` exited {code}; the end of its output:", *lines[-40:], sep="\n", flush=True)
+    return seconds, usage.ru_maxrss / 1024, code
 
 
 def step_peaks(db: Path, samples: list) -> list[tuple[str, float, float]]:
