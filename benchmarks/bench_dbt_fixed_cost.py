@@ -41,7 +41,9 @@ def main() -> None:
     builds += [(f"incremental {i + 1}", build_in_child(settings, False, None)) for i in range(args.repeat)]
     rows = []
     for name, r in builds:
-        assert r["ok"], [(n["name"], n["message"]) for n in r["nodes"] if n["status"] not in ("success", "pass", "warn")]
+        assert r["ok"], [
+            (n["name"], n["message"]) for n in r["nodes"] if n["status"] not in ("success", "pass", "warn")
+        ]
         rows.append({"build": name, "wall_s": round(r["seconds"], 2), "cpu_s": r["cpu_s"], "nodes": len(r["nodes"]),
                      "counts_by_type": {t: sum(1 for n in r["nodes"] if n["resource_type"] == t)
                                         for t in sorted({n["resource_type"] for n in r["nodes"]})},

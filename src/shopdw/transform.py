@@ -13,6 +13,7 @@ Public API:
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import shutil
@@ -735,14 +736,28 @@ def _run_lock(settings: Settings) -> Iterator[None]:
         lock.__exit__(None, None, None)
 
 
+@functools.cache
+def documented_columns() -> dict[str, frozenset[str]]:
+    """{model: the columns its YAML lists} for every model of the dbt project that lists any."""
+    out: dict[str, frozenset[str]] = {}
+    for path in sorted((PROJECT_DIR / "models").rglob("*.yml")):
+        for model in (yaml.safe_load(path.read_text()) or {}).get("models") or []:
+            names = frozenset(str(c["name"]).lower() for c in model.get("columns") or [])
+            if names:
+                out[str(model["name"])] = names
+    return out
+
+
 def incremental_since(settings: Settings) -> dict[str, datetime] | None:
     """Each incremental model's watermark, {model: the newest _loaded_at it holds} (its
     incremental run reads the raw rows loaded after it, and those stamped in the
     LOOKBACK_MINUTES before it: loaded_since in macros/incremental.sql). None when any of them
     does not exist or is empty: that build is a full one for it, and every row is tested.
 
-    A table left by a version of the project in which the model was not incremental (no
-    _loaded_at column) is dropped: it is derived from raw and the build recreates it in full."""
+    A table left by another version of the project is dropped: one in which the model was not
+    incremental (no _loaded_at column), or whose columns differ from those the model's YAML lists
+    (an incremental run cannot fill a new column for the rows it does not rewrite; dbt would stop
+    on the schema change). It is derived from raw and the build recreates it in full."""
     from shopdw.warehouse import open_warehouse
 
     ph = "?" if settings.target == "duckdb" else "%s"
@@ -761,8 +776,11 @@ def incremental_since(settings: Settings) -> dict[str, datetime] | None:
                 newest[table] = None
                 continue
             relation = f'{_schema(settings, schema)}."{table}"'
-            if "_loaded_at" not in cols:
-                wh.execute(f"drop table {relation}")
+            documented = documented_columns().get(table)
+            if "_loaded_at" not in cols or (documented and {c.lower() for c in cols} != documented):
+                # cascade: on PostgreSQL/Redshift a view (int_customer_rfm) may depend on it; the
+                # build recreates the views whose relation is gone (_reference_nodes_current)
+                wh.execute(f"drop table {relation} cascade")
                 newest[table] = None
                 continue
             newest[table] = wh.query(f"select max(_loaded_at) from {relation}")[0][0]  # noqa: S608

@@ -144,7 +144,13 @@ def test_incremental_watermarks_per_model_and_an_old_plain_table_is_dropped(tmp_
     _loaded_at) is dropped so the build recreates it in full."""
     import duckdb
 
-    from shopdw.transform import INCREMENTAL_MODELS, _record_watermarks, _vars, incremental_since
+    from shopdw.transform import (
+        INCREMENTAL_MODELS,
+        _record_watermarks,
+        _vars,
+        documented_columns,
+        incremental_since,
+    )
 
     path = tmp_path / "w.duckdb"
     s = Settings(duckdb_path=str(path))
@@ -154,16 +160,19 @@ def test_incremental_watermarks_per_model_and_an_old_plain_table_is_dropped(tmp_
     stamps = {}
     for i, (schema, table) in enumerate(INCREMENTAL_MODELS):
         stamps[table] = datetime(2026, 1, 1 + i, 8, 30)
-        con.execute(f"create table {schema}.{table} (k varchar, _loaded_at timestamp)")
+        others = sorted(documented_columns()[table] - {"_loaded_at"})  # the columns its YAML lists
         con.execute(
-            f"insert into {schema}.{table} values ('a', ?), ('b', ?)",
+            f"create table {schema}.{table} ({', '.join(c + ' varchar' for c in others)}, _loaded_at timestamp)"
+        )
+        con.execute(
+            f"insert into {schema}.{table} (_loaded_at) values (?), (?)",
             [stamps[table] - timedelta(days=1), stamps[table]],
         )
     con.execute("delete from analytics.fct_reviews")
     con.close()
     assert incremental_since(s) is None  # an empty incremental model: a full build, every row tested
     con = duckdb.connect(str(path))
-    con.execute("insert into analytics.fct_reviews values ('a', ?)", [stamps["fct_reviews"]])
+    con.execute("insert into analytics.fct_reviews (_loaded_at) values (?)", [stamps["fct_reviews"]])
     con.close()
     since = incremental_since(s)
     assert since == stamps
@@ -186,14 +195,17 @@ def test_incremental_watermarks_per_model_and_an_old_plain_table_is_dropped(tmp_
     con.execute("create table intermediate.int_seller_versions (seller_id varchar)")  # the old plain table
     con.execute("drop table intermediate.int_customer_metrics")
     con.execute("create table intermediate.int_customer_metrics (customer_unique_id varchar)")  # plain before
+    con.execute("alter table analytics.fct_orders drop column customer_state")  # an older version's columns
+    con.execute("create view intermediate.v_orders as select * from analytics.fct_orders")  # a dependent view
     con.close()
     assert incremental_since(s) is None
     con = duckdb.connect(str(path))
     left = con.execute(
-        "select count(*) from information_schema.tables where table_name in ('int_seller_versions', 'int_customer_metrics')"
-    ).fetchone()
+        "select table_name from information_schema.tables "
+        "where table_name in ('int_seller_versions', 'int_customer_metrics', 'fct_orders', 'fct_payments')"
+    ).fetchall()
     con.close()
-    assert left == (0,)
+    assert left == [("fct_payments",)]  # the three dropped; a table with its documented columns is kept
 
 
 def test_the_parse_is_kept_between_builds_and_redone_when_the_project_differs(tmp_path, monkeypatch):
