@@ -200,9 +200,9 @@ def profile_for(settings: Settings) -> tuple[dict[str, Any], str | None]:
         path.parent.mkdir(parents=True, exist_ok=True)
         output: dict[str, Any] = {"type": "duckdb", "path": str(path), "schema": "main", "threads": threads}
         # DuckDB need not keep a CTAS's or INSERT's rows in the order of its SELECT (no model relies
-        # on the physical order: every reader sorts): without it, at 1M orders under the 1 GB limit
-        # the full build's facts, two at a time, ran out of memory in 2 of 5 builds ("could not
-        # allocate block"), as DuckDB buffers out-of-order batches to keep the order
+        # on the physical order: every reader sorts), so it does not buffer out-of-order batches.
+        # It did not stop the out-of-memory errors of some 1M full builds under the 1 GB limit
+        # (benchmarks/README.md, "The pipeline end to end")
         output["settings"] = {"preserve_insertion_order": False}
         limit = check_memory_limit(settings.duckdb_memory_limit)
         if limit:
