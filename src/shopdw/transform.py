@@ -102,6 +102,7 @@ class TransformResult:
     seconds: float
     nodes: list[NodeResult] = field(default_factory=list)
     error: str | None = None
+    threads: int | None = None  # dbt threads the build ran with (see build_threads)
 
     @property
     def ok(self) -> bool:
@@ -131,6 +132,7 @@ class TransformResult:
             "full_refresh": self.full_refresh,
             "select": self.select,
             "seconds": round(self.seconds, 3),
+            "threads": self.threads,
             "counts": self.counts(),
             "error": self.error,
             "nodes": [asdict(n) for n in self.nodes],
@@ -157,7 +159,8 @@ class TransformResult:
         if self.error:
             console.print(f"[red]error[/red]: {self.error}")
         verdict = "[green]ok[/green]" if self.ok else "[red]failed[/red]"
-        console.print(f"{verdict}: {len(self.nodes)} nodes in {self.seconds:.1f}s")
+        threads = f" on {self.threads} thread{'s' if self.threads != 1 else ''}" if self.threads else ""
+        console.print(f"{verdict}: {len(self.nodes)} nodes in {self.seconds:.1f}s{threads}")
 
 
 # ---------------------------------------------------------------- profiles
@@ -708,19 +711,40 @@ def transform(
                 exclude.append(UNIT_TESTS)
             if exclude:
                 args += ["--exclude", *exclude]
+            threads = build_threads(settings, incremental=bool(since))
+            args += ["--threads", str(threads)]
             with _dbt_env(settings) as (tmpdir, flags):
                 res = _invoke(args + flags)
             if res.success and not select_list and res.result is not None and hasattr(res.result, "results"):
                 _save_build_state(settings, digest, res.result.results, keep_reference)
     seconds = time.perf_counter() - start
-    result = TransformResult(settings.target, "build", full_refresh, select_list or None, seconds)
+    result = TransformResult(settings.target, "build", full_refresh, select_list or None, seconds, threads=threads)
     if res.result is not None and hasattr(res.result, "results"):
         result.nodes = [_node_result(r) for r in res.result.results]
+        result.threads = int((getattr(res.result, "args", None) or {}).get("threads") or threads)  # dbt's own record
     if res.exception is not None:
         raise _classify(res.exception, settings)
     if not res.success and not result.nodes:
         raise ConfigError(f"dbt build failed on target {settings.target} before running any node")
     return result
+
+
+def build_threads(settings: Settings, incremental: bool) -> int:
+    """dbt threads for a build: settings.dbt_threads, except one for a full (not incremental)
+    build on DuckDB under a memory limit.
+
+    DuckDB runs each query on all cores itself. In a full build at 1M orders, two dbt threads
+    meant two large queries at once (staging tests ranking every raw version, the facts) sharing
+    one buffer pool that both fill; DuckDB then sometimes could not allocate a block
+    ("Out of Memory Error ... 953.4 MiB/953.6 MiB used") and the facts failed one after another
+    (3 of 8 builds under the 1 GB limit). One query at a time has the whole pool, spills less
+    and was faster: 149.8 s against 176.2 s (benchmarks/README.md, "The pipeline end to end").
+    An incremental build's queries are small; there two threads overlap dbt's own per-node work.
+    """
+    threads = max(1, int(settings.dbt_threads))
+    if settings.target == "duckdb" and settings.duckdb_memory_limit and not incremental:
+        return 1
+    return threads
 
 
 @contextmanager

@@ -18,7 +18,7 @@ import pytest
 
 from rawseed import append_batch, dedup_raw_totals, query, shop_history, sorted_rows, tables_in
 from shopdw.config import Settings
-from shopdw.transform import PROJECT_DIR, incremental_since, scv, transform
+from shopdw.transform import PROJECT_DIR, build_threads, incremental_since, scv, transform
 
 MODELS_ONLY = ["resource_type:model", "resource_type:seed"]
 HISTORY = shop_history()
@@ -102,6 +102,19 @@ def test_every_run_succeeds_and_the_last_one_ran_its_tests(built):
     assert built["run3"].node("unique_fct_orders_order_id").model == "fct_orders"
     d = built["run3"].to_dict()
     assert d["ok"] and d["counts"]["pass"] == counts["test"]
+
+
+def test_full_builds_run_one_query_at_a_time_under_a_memory_limit_and_incremental_ones_on_dbt_threads(built):
+    # two large DuckDB queries at once share one buffer pool and could run out of it (the 1M full
+    # build); DuckDB parallelizes each query itself. The thread counts are dbt's own record.
+    assert built["inc"].duckdb_memory_limit and built["inc"].dbt_threads == 2
+    assert built["run1"].threads == 1  # the first build: every model built in full
+    assert built["full_run"].threads == 1
+    assert built["run3"].threads == 2  # incremental
+    assert built["run3"].to_dict()["threads"] == 2
+    unlimited = Settings(duckdb_path="x.duckdb", duckdb_memory_limit="")
+    assert build_threads(unlimited, incremental=False) == 2
+    assert build_threads(Settings(target="postgres"), incremental=False) == 2
 
 
 def test_a_build_closes_the_warehouse_with_its_writes_checkpointed(built):
