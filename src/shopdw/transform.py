@@ -26,7 +26,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import date, datetime, timezone
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, Iterator, Sequence
+from typing import Any, Callable, Iterator, Sequence
 
 import yaml
 
@@ -447,37 +447,32 @@ def _install_json_schema_cache(settings: Settings) -> None:
     dbtClassMixin.json_schema = classmethod(json_schema)
 
 
-def _save_json_schema_cache() -> None:
-    """Write the schemas back when this process built new ones (atomically)."""
-    path = _JSON_SCHEMA_STATE["file"]
-    if path is None or not _JSON_SCHEMA_STATE["dirty"]:
+def _save_cache(state: dict[str, Any], dump: Callable[[], bytes]) -> None:
+    """Write a between-processes cache back when this process added to it: atomically (a temp
+    name, then a rename), best effort (a failure leaves the old file, or none)."""
+    path = state["file"]
+    if path is None or not state["dirty"]:
         return
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_name(f"{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
-        tmp.write_text(json.dumps(_JSON_SCHEMAS, sort_keys=True))
+        tmp.write_bytes(dump())
         os.replace(tmp, path)
-        _JSON_SCHEMA_STATE["dirty"] = False
+        state["dirty"] = False
     except (OSError, TypeError, ValueError):
         pass
 
 
+def _save_json_schema_cache() -> None:
+    """Write the schemas back when this process built new ones."""
+    _save_cache(_JSON_SCHEMA_STATE, lambda: json.dumps(_JSON_SCHEMAS, sort_keys=True).encode())
+
+
 def _save_jinja_code_cache() -> None:
-    """Write the compiled templates back when this build compiled new ones (atomically)."""
+    """Write the compiled templates back when this build compiled new ones."""
     import marshal
 
-    path = _JINJA_CODE_STATE["file"]
-    if path is None or not _JINJA_CODE_STATE["dirty"]:
-        return
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(f"{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
-        with open(tmp, "wb") as f:
-            marshal.dump(dict(_JINJA_CODE), f)
-        os.replace(tmp, path)
-        _JINJA_CODE_STATE["dirty"] = False
-    except OSError:
-        pass
+    _save_cache(_JINJA_CODE_STATE, lambda: marshal.dumps(dict(_JINJA_CODE)))
 
 
 @contextmanager

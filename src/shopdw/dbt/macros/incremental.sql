@@ -132,13 +132,7 @@
                   and node.schema | lower == relation.schema | lower -%}
                 {%- set key = "schema_name = '" ~ shopdw.checked_identifier(relation.schema | lower)
                     ~ "' and table_name = '" ~ shopdw.checked_identifier(relation.identifier | lower) ~ "'" -%}
-                {%- if target.type == 'duckdb' -%}
-                    {%- do restricted.append(shopdw.duckdb_test_restriction(key)) -%}
-                {%- else -%}
-                    {%- set watermark = "(select since from meta.dbt_watermarks where " ~ key ~ ")" -%}
-                    {%- do restricted.append("(not exists (select 1 from meta.dbt_watermarks where " ~ key ~ ") or "
-                        ~ shopdw.loaded_since(watermark) ~ ")") -%}
-                {%- endif -%}
+                {%- do restricted.append(shopdw.test_restriction(key)) -%}
             {%- endif -%}
         {%- endfor -%}
     {%- endif -%}
@@ -152,6 +146,20 @@
     {%- endif -%}
 {%- endmacro %}
 
+{#- The rows of an incremental model an incremental build's test checks, given the model's row
+    in meta.dbt_watermarks (key: the SQL condition that selects it): those loaded since the
+    recorded watermark, or every row when there is none. -#}
+{% macro test_restriction(key) -%}
+    {{ return(adapter.dispatch('test_restriction', 'shopdw')(key)) }}
+{%- endmacro %}
+
+{#- The watermark read by the test's SQL (a scalar subquery). -#}
+{% macro default__test_restriction(key) -%}
+    {%- set watermark = "(select since from meta.dbt_watermarks where " ~ key ~ ")" -%}
+    {{- return("(not exists (select 1 from meta.dbt_watermarks where " ~ key ~ ") or "
+        ~ shopdw.loaded_since(watermark) ~ ")") -}}
+{%- endmacro %}
+
 {#- DuckDB: the same restriction with the watermark read when the test runs (dbt compiles a
     test right before running it, after `shopdw transform` recorded the watermarks) and inlined
     as a constant, as duckdb__incremental_watermark does for the models. DuckDB then skips the
@@ -159,7 +167,7 @@
     test read the whole table: at 1M orders a restricted test of fct_web_events (8.4M rows) took
     0.13-0.16 s, of fct_order_items 0.07-0.14 s, against under 0.01 s with the constant (no new
     rows). Without a recorded watermark, every row ('1 = 1'). -#}
-{% macro duckdb_test_restriction(key) -%}
+{% macro duckdb__test_restriction(key) -%}
     {%- set rows = run_query("select epoch_us(since) from meta.dbt_watermarks where " ~ key).rows -%}
     {%- if rows | length == 0 or rows[0][0] is none -%}
         {{- return("1 = 1") -}}

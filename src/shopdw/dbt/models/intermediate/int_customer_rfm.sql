@@ -37,23 +37,11 @@ buyers_base as (
     values at 1M orders) and joined back: 1 + the buyers strictly before the value. Two sorts of
     ~1M rows cost about twice as much (customer_360 at 1M orders: 0.65-0.79 -> 0.39-0.46 s). -#}
 recency_ranks as (
-    select
-        days_since_last_order,
-        1 + coalesce(sum(count(*)) over (
-            order by days_since_last_order desc rows between unbounded preceding and 1 preceding
-        ), 0) as recency_rank
-    from buyers_base
-    group by days_since_last_order
+    {{ shopdw.rank_per_value('buyers_base', 'days_since_last_order', 'desc') }}
 ),
 
 monetary_ranks as (
-    select
-        lifetime_value,
-        1 + coalesce(sum(count(*)) over (
-            order by lifetime_value asc rows between unbounded preceding and 1 preceding
-        ), 0) as monetary_rank
-    from buyers_base
-    group by lifetime_value
+    {{ shopdw.rank_per_value('buyers_base', 'lifetime_value', 'asc') }}
 ),
 
 buyer_count as (
@@ -64,8 +52,8 @@ buyers as (
     select
         buyers_base.customer_unique_id,
         buyers_base.orders,
-        recency_ranks.recency_rank,
-        monetary_ranks.monetary_rank,
+        recency_ranks.value_rank as recency_rank,
+        monetary_ranks.value_rank as monetary_rank,
         buyer_count.buyer_count
     from buyers_base
     inner join recency_ranks on recency_ranks.days_since_last_order = buyers_base.days_since_last_order
