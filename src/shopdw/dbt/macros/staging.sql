@@ -38,7 +38,7 @@
     from (
         {{ shopdw.latest_versions(source('raw', 'order_items'), ['order_id', 'order_item_id'],
             ['order_id', 'order_item_id', 'product_id', 'seller_id', 'shipping_limit_date', 'price', 'freight_value'],
-            where=where) }}
+            where=where, few_versions=true) }}
     ) as latest
 {%- endmacro %}
 
@@ -53,7 +53,7 @@
     from (
         {{ shopdw.latest_versions(source('raw', 'order_payments'), ['order_id', 'payment_sequential'],
             ['order_id', 'payment_sequential', 'payment_type', 'payment_installments', 'payment_value'],
-            where=where) }}
+            where=where, few_versions=true) }}
     ) as latest
 {%- endmacro %}
 
@@ -72,7 +72,7 @@
         {{ shopdw.latest_versions(source('raw', 'order_reviews'), ['review_id', 'order_id'],
             ['review_id', 'order_id', 'review_score', 'review_comment_title', 'review_comment_message',
              'review_creation_date', 'review_answer_timestamp'],
-            change_col='review_answer_timestamp', where=where) }}
+            change_col='review_answer_timestamp', where=where, few_versions=true) }}
     ) as latest
 {%- endmacro %}
 
@@ -92,6 +92,6 @@
         {{ shopdw.latest_versions(source('raw', 'web_events'), ['event_id'],
             ['event_id', 'session_id', 'customer_unique_id', 'event_type', 'product_id', 'order_id',
              'event_timestamp', 'device_type', 'traffic_source'],
-            where=where, recent=true) }}
+            where=where, recent=true, few_versions=true) }}
     ) as latest
 {%- endmacro %}

@@ -10,25 +10,84 @@
 
 {#- The newest version of each business key in a raw table (exact duplicates collapse with it).
     `where` filters raw rows first (facts pass the keys an incremental run touches); `recent`:
-    the rows it keeps are among the newest of the table (recent_rows_filter). -#}
-{% macro latest_versions(relation, key, columns, change_col=none, where=none, recent=false) -%}
+    the rows it keeps are among the newest of the table (recent_rows_filter). `few_versions`:
+    most keys have one raw row (events, order lines): without `where`, only the keys that repeat
+    are ranked (latest_versions_of_repeated_keys). -#}
+{% macro latest_versions(relation, key, columns, change_col=none, where=none, recent=false, few_versions=false) -%}
+    {%- if few_versions and not where -%}
+        {{ shopdw.latest_versions_of_repeated_keys(relation, key, columns, change_col) }}
+    {%- else -%}
     select {{ columns | join(', ') }}, _loaded_at, _batch_id, _ingest_date
     from (
         select
             *,
-            row_number() over (
-                partition by {{ key | join(', ') }}
-                order by
-                    {{ shopdw.change_ts(change_col) }} desc,
-                    _ingest_date desc,
-                    _batch_id desc,
-                    _source_file desc,
-                    {{ shopdw.row_hash(columns) }} desc
-            ) as _version_rank
+            {{ shopdw.version_rank(key, columns, change_col) }} as _version_rank
         from {{ relation }}
         {% if where %}where {{ shopdw.recent_rows_filter(relation, where) if recent else where }}{% endif %}
     ) as ranked
     where _version_rank = 1
+    {%- endif -%}
+{%- endmacro %}
+
+{#- 1 for the newest version of its key: the change timestamp, then ingest date, batch and file
+    order; the row's hash settles a tie between rows of one file (exact duplicates are equal). -#}
+{% macro version_rank(key, columns, change_col) -%}
+    row_number() over (
+        partition by {{ key | join(', ') }}
+        order by
+            {{ shopdw.change_ts(change_col) }} desc,
+            _ingest_date desc,
+            _batch_id desc,
+            _source_file desc,
+            {{ shopdw.row_hash(columns) }} desc
+    )
+{%- endmacro %}
+
+{#- latest_versions of a whole table whose keys mostly have one raw row: a key's only row is its
+    newest version, so only the rows of keys that repeat (and of a null key, should one reach raw)
+    are ranked. The same rows as ranking every row, at 1M orders: the 8.0M web events 1.9 s instead
+    of 19.1 s, order items 0.4 s instead of 1.5 s (ranking sorts every row with all its columns and
+    hashes each one). A one-column key is matched with [NOT] IN: with [NOT] EXISTS DuckDB
+    materialized the 8M-row scan it shares with the repeated keys' subquery (9.1 s). -#}
+{% macro latest_versions_of_repeated_keys(relation, key, columns, change_col) -%}
+    {%- set out = columns | join(', ') ~ ', _loaded_at, _batch_id, _ingest_date' -%}
+    select {{ out }}
+    from {{ relation }} as single_version
+    where {% for k in key %}single_version.{{ k }} is not null and {% endfor -%}
+        not {{ shopdw.key_repeats(relation, key, 'single_version') }}
+
+    union all
+
+    select {{ out }}
+    from (
+        select
+            *,
+            {{ shopdw.version_rank(key, columns, change_col) }} as _version_rank
+        from {{ relation }} as versions
+        where {% for k in key %}versions.{{ k }} is null or {% endfor -%}
+            {{ shopdw.key_repeats(relation, key, 'versions') }}
+    ) as ranked
+    where _version_rank = 1
+{%- endmacro %}
+
+{#- True when the key of the row `alias` of `relation` has more than one raw row (no WITH: the
+    staging macros nest latest_versions as a subquery on every target). -#}
+{% macro key_repeats(relation, key, alias) -%}
+    {%- set repeated_keys -%}
+        select {{ key | join(', ') }}
+        from {{ relation }}
+        where {% for k in key %}{{ k }} is not null{% if not loop.last %} and {% endif %}{% endfor %}
+        group by {{ key | join(', ') }}
+        having count(*) > 1
+    {%- endset -%}
+    {%- if key | length == 1 -%}
+        {{ alias }}.{{ key[0] }} in ({{ repeated_keys }})
+    {%- else -%}
+        exists (
+            select 1 from ({{ repeated_keys }}) as repeated_keys
+            where {% for k in key %}repeated_keys.{{ k }} = {{ alias }}.{{ k }}{% if not loop.last %} and {% endif %}{% endfor %}
+        )
+    {%- endif -%}
 {%- endmacro %}
 
 {#- SCD Type 2 history of one business key, rebuilt from every version in raw (so a rebuild
