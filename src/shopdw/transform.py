@@ -206,10 +206,14 @@ def profile_for(settings: Settings) -> tuple[dict[str, Any], str | None]:
         # on the physical order: every reader sorts), so it does not buffer out-of-order batches.
         # It did not stop the out-of-memory errors of some 1M full builds under the 1 GB limit
         # (benchmarks/README.md, "The pipeline end to end")
-        output["settings"] = {"preserve_insertion_order": False}
+        # Both are database-wide, so they go to duckdb.connect's config (once per build), not to
+        # dbt-duckdb's `settings`, which it re-applies with a SET on every cursor, i.e. every node:
+        # at 1M orders under the 1 GB limit those SETs took ~0.5 s of a one-day incremental build
+        # (benchmarks/README.md, "Transforming (dbt)").
+        output["config_options"] = {"preserve_insertion_order": False}
         limit = check_memory_limit(settings.duckdb_memory_limit)
         if limit:
-            output["settings"]["memory_limit"] = limit
+            output["config_options"]["memory_limit"] = limit
         password = None
     elif settings.target == "postgres":
         require(settings, "postgres_dsn")

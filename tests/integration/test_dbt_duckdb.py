@@ -117,6 +117,25 @@ def test_full_builds_run_one_query_at_a_time_under_a_memory_limit_and_incrementa
     assert build_threads(Settings(target="postgres"), incremental=False) == 2
 
 
+def test_dbt_connects_with_the_memory_limit_and_unordered_inserts(tmp_path):
+    # the two DuckDB settings reach dbt's connection once, at connect time (config_options), not as
+    # a SET on every node's cursor; a node (here a `dbt show` query) still sees both
+    from shopdw.transform import _dbt_env, _invoke, _release_duckdb, profile_for
+
+    settings = Settings(duckdb_path=str(tmp_path / "limited.duckdb"), duckdb_memory_limit="300MiB")
+    out = profile_for(settings)[0]["shopdw"]["outputs"]["duckdb"]
+    assert "settings" not in out
+    sql = "select current_setting('memory_limit') as m, current_setting('preserve_insertion_order') as p"
+    try:
+        with _dbt_env(settings) as (_, flags):
+            res = _invoke(["show", "--inline", sql, "--log-level", "none"] + flags)
+    finally:
+        _release_duckdb()
+    assert res.success, res.exception
+    (limit, ordered), = [tuple(r) for r in res.result.results[0].agate_table.rows]
+    assert limit in ("300.0 MiB", "314.5 MB") and ordered is False, (limit, ordered)
+
+
 def test_a_build_closes_the_warehouse_with_its_writes_checkpointed(built):
     # dbt-duckdb keeps its database open after dbt returns; transform() closes it, so the file is
     # free for other processes and holds every write (no write-ahead log left to replay)
