@@ -132,7 +132,7 @@ def test_dbt_connects_with_the_memory_limit_and_unordered_inserts(tmp_path):
     finally:
         _release_duckdb()
     assert res.success, res.exception
-    (limit, ordered), = [tuple(r) for r in res.result.results[0].agate_table.rows]
+    ((limit, ordered),) = [tuple(r) for r in res.result.results[0].agate_table.rows]
     assert limit in ("300.0 MiB", "314.5 MB") and ordered is False, (limit, ordered)
 
 
