@@ -208,7 +208,7 @@ def profile_for(settings: Settings) -> tuple[dict[str, Any], str | None]:
         # (benchmarks/README.md, "The pipeline end to end")
         # Both are database-wide, so they go to duckdb.connect's config (once per build), not to
         # dbt-duckdb's `settings`, which it re-applies with a SET on every cursor, i.e. every node:
-        # at 1M orders under the 1 GB limit those SETs took ~0.5 s of a one-day incremental build
+        # at 1M orders under the 1 GB limit those SETs took ~0.4 s of a one-day incremental build
         # (benchmarks/README.md, "Transforming (dbt)").
         output["config_options"] = {"preserve_insertion_order": False}
         limit = check_memory_limit(settings.duckdb_memory_limit)
