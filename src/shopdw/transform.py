@@ -487,6 +487,7 @@ def _dbt_env(settings: Settings) -> Iterator[tuple[Path, list[str]]]:
     the temp target/ before dbt runs and saved back when dbt wrote a new one; so is the code jinja
     compiled from dbt's templates (_install_jinja_code_cache) and the JSON schemas of dbt's config
     classes (_install_json_schema_cache)."""
+    _defer_dbt_serializers()
     profile, password = profile_for(settings)
     profile_text = yaml.safe_dump(profile, sort_keys=True)
     vars_text = json.dumps(_vars(settings), sort_keys=True)
@@ -555,6 +556,21 @@ def _release_duckdb() -> None:
 _PRELOAD: threading.Thread | None = None
 
 
+def _defer_dbt_serializers() -> None:
+    """Have mashumaro write a dataclass's from_dict/to_dict code when it is first called, not
+    when the class is defined (mashumaro's own `lazy_compilation` option, made the default).
+
+    Importing dbt defines some 330 such classes (dbt's nodes, configs, artifacts, events, and
+    mashumaro's JSON-schema models) and mashumaro generated the code of ~45 of them as they were
+    defined (the others already wait for their forward references): ~0.3 s of the ~1.4 s import,
+    which no build overlaps with anything. A build calls few of those methods. Set before dbt is
+    imported (classes defined earlier keep their code); it applies to every class defined later
+    in this process, which in a shopdw process are dbt's and mashumaro's own."""
+    from mashumaro.config import BaseConfig
+
+    BaseConfig.lazy_compilation = True
+
+
 def preload_dbt() -> None:
     """Start importing dbt (~1.6 s of Python imports) in a background thread, so it overlaps with
     work that does not need it: the load step of `shopdw run`, and the warehouse queries a build
@@ -564,6 +580,7 @@ def preload_dbt() -> None:
     global _PRELOAD
     if _PRELOAD is not None or "dbt.cli.main" in sys.modules:
         return
+    _defer_dbt_serializers()
 
     def _import() -> None:
         try:

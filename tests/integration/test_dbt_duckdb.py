@@ -328,6 +328,40 @@ def test_incremental_tests_check_only_rows_loaded_since_the_watermark(built):
     assert [(n.name, n.status, n.failures) for n in full.nodes] == [(test, "fail", 1)]
 
 
+def test_a_models_ranges_are_one_test_that_fails_on_each_row_out_of_range_and_names_its_columns(built):
+    """customer_360's ten ranges are one accepted_ranges test (one dbt node): it passes on the
+    built table, fails with one failure per broken row, and each failing row names the columns
+    out of range (here two in one row, one in another)."""
+    from shopdw.transform import _dbt_env, _invoke, _release_duckdb
+
+    s, test = built["inc"], "customer_360_accepted_ranges"
+    assert built["run3"].node(test).status == "pass" and built["run3"].node(test).model == "customer_360"
+    assert not [n for n in built["run3"].nodes if n.name.startswith("accepted_range_customer_360")]
+    cols = "recency_score, days_since_last_order, conversion_rate"
+    people = query(s, f"select customer_unique_id, {cols} from analytics.customer_360 order by 1 limit 2")
+    a, b = people[0][0], people[1][0]
+    query(
+        s,
+        "update analytics.customer_360 set recency_score = 6, days_since_last_order = -1 where customer_unique_id = %s",
+        (a,),
+    )
+    query(s, "update analytics.customer_360 set conversion_rate = 1.5 where customer_unique_id = %s", (b,))
+    try:
+        result = transform(s, select=[test])
+        with _dbt_env(s) as (_, flags):
+            shown = _invoke(["show", "--select", test, "--log-level", "none", "--limit", "10"] + flags)
+        _release_duckdb()
+    finally:  # leave the shared warehouse as the other tests expect it
+        for uid, recency, days, rate in people:
+            query(s, "update analytics.customer_360 set recency_score = %s, days_since_last_order = %s, "
+                     "conversion_rate = %s where customer_unique_id = %s", (recency, days, rate, uid))  # fmt: skip
+    assert [(n.name, n.status, n.failures) for n in result.nodes] == [(test, "fail", 2)]
+    assert shown.success, shown.exception
+    table = shown.result.results[0].agate_table
+    named = sorted((r["customer_unique_id"], r["failed_columns"].split()) for r in table.rows)
+    assert named == sorted([(a, ["days_since_last_order", "recency_score"]), (b, ["conversion_rate"])])
+
+
 def test_rows_stamped_at_the_watermark_are_not_read_again(built):
     """The last load run's rows (stamped with the newest _loaded_at a model holds) were all
     committed before the build that saw them (transform holds the run lock): an incremental

@@ -327,6 +327,42 @@ def test_json_schemas_of_dbts_config_classes_are_kept_between_processes(tmp_path
     T._JSON_SCHEMA_STATE.update(file=None, dirty=False)
 
 
+_SERIALIZER_PROBE = """
+import json, sys
+import shopdw.transform as T
+if sys.argv[1] == "shopdw":
+    T.preload_dbt()  # how a build imports dbt
+    T._PRELOAD.join()
+else:
+    import dbt.cli.main  # noqa: F401  dbt imported directly, as before
+from mashumaro.jsonschema.models import JSONObjectSchema
+from dbt.contracts.project import Project
+written = lambda: "CodeBuilder" not in JSONObjectSchema.__dict__["to_dict"].__code__.co_names
+before = written()
+schema = Project.json_schema()  # mashumaro's JSON-schema models serialize it
+print(json.dumps({"before": before, "after": written(), "schema": schema}, sort_keys=True))
+"""
+
+
+def test_dbts_dataclasses_write_their_serializers_when_first_called():
+    """Imported by a build, mashumaro's dataclasses (here the JSON-schema models dbt's config
+    schemas are made of) get their to_dict code when it is first called, not at import; the
+    schema it then serializes is the one an eager import gives. Fresh interpreters: the setting
+    only applies to classes defined after it."""
+    import subprocess
+    import sys
+
+    def probe(how: str) -> dict:
+        out = subprocess.run([sys.executable, "-c", _SERIALIZER_PROBE, how], capture_output=True, text=True)
+        assert out.returncode == 0, out.stderr
+        return json.loads(out.stdout)
+
+    deferred, eager = probe("shopdw"), probe("plain")
+    assert (deferred["before"], deferred["after"]) == (False, True)
+    assert (eager["before"], eager["after"]) == (True, True)
+    assert deferred["schema"] == eager["schema"] and deferred["schema"]["type"] == "object"
+
+
 def test_dbt_takes_the_ready_node_with_the_longest_chain_after_it_first():
     import networkx as nx
     from dbt.graph.queue import GraphQueue

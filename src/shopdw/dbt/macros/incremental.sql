@@ -120,20 +120,28 @@
     because a dimension version changed keep an older _loaded_at and are not re-tested); without
     a row, every row. The watermark is read by the test's SQL at execution time, not passed as a
     dbt var: vars that change every build make dbt re-parse the whole project.
-    An explicit `where` config still applies. -#}
+    An explicit `where` config still applies.
+    Which relations are such models is worked out once per build from dbt's graph and kept in it
+    (like the watermarks, duckdb__test_restriction), not by a loop over every node per test. -#}
 {% macro get_where_subquery(relation) -%}
     {%- set where = config.get('where', '') -%}
     {%- set restricted = [] -%}
     {%- if execute -%}
-        {%- for node in graph.nodes.values() -%}
-            {%- if node.resource_type == 'model' and node.config.materialized == 'incremental'
-                  and '_loaded_at' in node.columns
-                  and (node.alias or node.name) | lower == relation.identifier | lower
-                  and node.schema | lower == relation.schema | lower -%}
-                {%- do restricted.append(shopdw.test_restriction(shopdw.checked_identifier(relation.schema | lower),
-                                                                 shopdw.checked_identifier(relation.identifier | lower))) -%}
-            {%- endif -%}
-        {%- endfor -%}
+        {%- set watermarked = graph.get('shopdw_watermarked_relations') -%}
+        {%- if watermarked is none -%}
+            {%- set watermarked = {} -%}
+            {%- for node in graph.nodes.values() -%}
+                {%- if node.resource_type == 'model' and node.config.materialized == 'incremental'
+                      and '_loaded_at' in node.columns -%}
+                    {%- do watermarked.update({(node.schema | lower) ~ '.' ~ ((node.alias or node.name) | lower): true}) -%}
+                {%- endif -%}
+            {%- endfor -%}
+            {%- do graph.update({'shopdw_watermarked_relations': watermarked}) -%}
+        {%- endif -%}
+        {%- if ((relation.schema | lower) ~ '.' ~ (relation.identifier | lower)) in watermarked -%}
+            {%- do restricted.append(shopdw.test_restriction(shopdw.checked_identifier(relation.schema | lower),
+                                                             shopdw.checked_identifier(relation.identifier | lower))) -%}
+        {%- endif -%}
     {%- endif -%}
     {%- if where -%}
         {%- do restricted.append("(" ~ where ~ ")") -%}
