@@ -210,7 +210,10 @@ def profile_for(settings: Settings) -> tuple[dict[str, Any], str | None]:
         # dbt-duckdb's `settings`, which it re-applies with a SET on every cursor, i.e. every node:
         # at 1M orders under the 1 GB limit those SETs took ~0.4 s of a one-day incremental build
         # (benchmarks/README.md, "Transforming (dbt)").
-        output["config_options"] = {"preserve_insertion_order": False}
+        # Row-group merges are deferred (shopdw.warehouse.duckdb.settle_vacuum, at the end of the build).
+        from shopdw.warehouse.duckdb import DEFERRED_VACUUM
+
+        output["config_options"] = {"preserve_insertion_order": False, **DEFERRED_VACUUM}
         limit = check_memory_limit(settings.duckdb_memory_limit)
         if limit:
             output["config_options"]["memory_limit"] = limit
@@ -541,6 +544,16 @@ def _release_duckdb() -> None:
         with DuckDBConnectionManager._LOCK:
             env, DuckDBConnectionManager._ENV = DuckDBConnectionManager._ENV, None
         if env is not None:
+            from shopdw.warehouse.duckdb import settle_vacuum
+
+            try:  # let the closing checkpoint merge row groups if they are due
+                cursor = env.handle().cursor()
+                try:
+                    settle_vacuum(cursor)
+                finally:
+                    cursor.close()
+            except Exception:  # noqa: S110 - a failed check leaves the merge to a later close
+                pass
             env.close()
     try:
         from dbt.adapters.factory import reset_adapters

@@ -23,10 +23,14 @@ def test_duckdb_profile_points_at_the_settings_file(tmp_path):
     out = profile["shopdw"]["outputs"]["duckdb"]
     assert profile["shopdw"]["target"] == "duckdb"
     assert out == {"type": "duckdb", "path": str(tmp_path / "w" / "x.duckdb"), "schema": "main", "threads": 3,
-                   "config_options": {"preserve_insertion_order": False, "memory_limit": "1GB"}}  # fmt: skip
+                   "config_options": {"preserve_insertion_order": False, "max_vacuum_tasks": 0,
+                                      "memory_limit": "1GB"}}  # fmt: skip
     assert password is None and (tmp_path / "w").is_dir()
     unlimited, _ = profile_for(Settings(duckdb_path=str(tmp_path / "x.duckdb"), duckdb_memory_limit=""))
-    assert unlimited["shopdw"]["outputs"]["duckdb"]["config_options"] == {"preserve_insertion_order": False}
+    assert unlimited["shopdw"]["outputs"]["duckdb"]["config_options"] == {
+        "preserve_insertion_order": False,
+        "max_vacuum_tasks": 0,
+    }
 
 
 def test_postgres_profile_parses_the_dsn_and_keeps_the_password_off_disk():
