@@ -1,5 +1,5 @@
 """Row-group merges ("vacuum") are deferred by shopdw's DuckDB connections and dbt's, and done by
-the closing checkpoint of a connection that wrote, once a table's deleted rows reach a tenth.
+the closing checkpoint of a connection that wrote, once a table's deleted rows reach a quarter.
 
 A table of 2M rows (17 row groups of 122,880): deleting 60% of each of its first two row groups
 lets DuckDB merge them into one, which a checkpoint with DuckDB's defaults does at once.
@@ -15,7 +15,7 @@ from shopdw.warehouse.duckdb import VACUUM_DEAD_SHARE, VACUUM_MIN_DEAD_ROWS, Duc
 
 ROW_GROUP = 122_880
 FIRST_TWO = f"i < {2 * ROW_GROUP} and i % 5 < 3"  # 147,456 rows: 7.4% of the table
-NEXT_TWO = f"i >= {2 * ROW_GROUP} and i < {4 * ROW_GROUP} and i % 5 < 3"  # as many again: 14.7%
+NEXT_SIX = f"i >= {2 * ROW_GROUP} and i < {8 * ROW_GROUP} and i % 5 < 3"  # 3x as many: 29.5% in all
 
 
 def _table(path) -> None:
@@ -34,10 +34,10 @@ def _rows(path) -> tuple[int, int]:
         con.close()
 
 
-def test_shopdw_connections_merge_row_groups_only_once_a_tenth_of_a_table_is_deleted(tmp_path):
+def test_shopdw_connections_merge_row_groups_only_once_a_quarter_of_a_table_is_deleted(tmp_path):
     path = tmp_path / "w.duckdb"
     _table(path)
-    assert (VACUUM_DEAD_SHARE, VACUUM_MIN_DEAD_ROWS) == (0.10, ROW_GROUP)  # 200,000 rows of this table
+    assert (VACUUM_DEAD_SHARE, VACUUM_MIN_DEAD_ROWS) == (0.25, ROW_GROUP)  # 500,000 rows of this table
 
     wh = DuckDBWarehouse(str(path))
     assert wh.query("select current_setting('max_vacuum_tasks')") == [(0,)]
@@ -47,10 +47,10 @@ def test_shopdw_connections_merge_row_groups_only_once_a_tenth_of_a_table_is_del
     assert _rows(path) == (2_000_000, 2_000_000 - 147_456)  # checkpointed, the two row groups kept
 
     wh = DuckDBWarehouse(str(path))
-    wh.execute(f"delete from t where {NEXT_TWO}")
-    assert deleted_rows(wh.con) == [("main.t", 2_000_000, 2_000_000 - 2 * 147_456)] and vacuum_due(wh.con)
+    wh.execute(f"delete from t where {NEXT_SIX}")
+    assert deleted_rows(wh.con) == [("main.t", 2_000_000, 2_000_000 - 4 * 147_456)] and vacuum_due(wh.con)
     wh.close()
-    assert _rows(path) == (2_000_000 - 2 * 147_456,) * 2  # merged: no deleted row left
+    assert _rows(path) == (2_000_000 - 4 * 147_456,) * 2  # merged: no deleted row left
 
     # a small table that churns waits for a row group's worth of deleted rows, whatever its share
     wh = DuckDBWarehouse(str(path))
@@ -72,15 +72,15 @@ def test_a_read_only_visit_never_merges(tmp_path):
     path = tmp_path / "w.duckdb"
     _table(path)
     con = duckdb.connect(str(path), config={"max_vacuum_tasks": 0})
-    con.execute(f"delete from t where {FIRST_TWO} or {NEXT_TWO}")  # 14.7%, left unmerged
+    con.execute(f"delete from t where {FIRST_TWO} or {NEXT_SIX}")  # 29.5%, left unmerged
     con.close()
     wh = DuckDBWarehouse(str(path))
-    assert wh.query("select count(*) from t") == [(2_000_000 - 2 * 147_456,)]
+    assert wh.query("select count(*) from t") == [(2_000_000 - 4 * 147_456,)]
     wh.close()  # nothing written: no checkpoint, no merge
-    assert _rows(path) == (2_000_000, 2_000_000 - 2 * 147_456)
+    assert _rows(path) == (2_000_000, 2_000_000 - 4 * 147_456)
 
 
-@pytest.mark.parametrize(("deleted", "merged"), [(FIRST_TWO, False), (f"{FIRST_TWO} or {NEXT_TWO}", True)])
+@pytest.mark.parametrize(("deleted", "merged"), [(FIRST_TWO, False), (f"{FIRST_TWO} or {NEXT_SIX}", True)])
 def test_dbts_connection_defers_merges_and_the_end_of_a_build_merges_when_due(tmp_path, deleted, merged):
     """dbt's connection opens with merges off (a `dbt show` reads the setting); rows deleted
     through it are merged by the checkpoint transform's _release_duckdb ends the build with only

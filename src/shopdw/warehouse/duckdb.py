@@ -59,12 +59,14 @@ def _literal(value: Any) -> str:
 # max_vacuum_tasks = 0, and a connection that wrote something lets its closing checkpoint merge
 # only once a table holds enough deleted rows: VACUUM_DEAD_SHARE of its rows and at least a row
 # group's worth (VACUUM_MIN_DEAD_ROWS), like PostgreSQL's autovacuum (a share, 20% by default,
-# plus a fixed number of rows). Small tables that churn (a dimension's versions re-derived for a
-# tenth of its keys every day) wait for a row group's worth, which costs their scans little.
-# Between merges a scan reads at most that many rows it skips. DuckDB merges only where it
-# reduces the number of row groups: rows deleted evenly over a table (under ~25% in every window
-# of row groups) stay until then in any case.
-VACUUM_DEAD_SHARE = 0.10
+# plus a fixed number of rows). A quarter, because DuckDB merges only where that reduces the
+# number of row groups (at most four into three): rows deleted evenly over a table leave nothing
+# to merge below a quarter, and a lower share could then stay reached, with merges on at every
+# write. Small tables that churn (a dimension's versions re-derived for a tenth of its keys every
+# day) wait for a row group's worth. Between merges a scan reads up to a third more rows than it
+# keeps (at 1M orders ~1% of the facts and the per-customer tables is deleted a day: about four
+# weeks between merges).
+VACUUM_DEAD_SHARE = 0.25
 VACUUM_MIN_DEAD_ROWS = 122_880  # DuckDB's row group
 DEFERRED_VACUUM = {"max_vacuum_tasks": 0}  # database-wide: set by each shopdw connection, and dbt's
 
