@@ -7,6 +7,9 @@ lets DuckDB merge them into one, which a checkpoint with DuckDB's defaults does 
 
 from __future__ import annotations
 
+import os
+import time
+
 import duckdb
 import pytest
 
@@ -66,6 +69,24 @@ def test_shopdw_connections_merge_row_groups_only_once_a_quarter_of_a_table_is_d
     con.execute(f"delete from t where {FIRST_TWO}")
     con.close()
     assert _rows(plain) == (2_000_000 - 147_456,) * 2
+
+
+def test_a_week_without_merges_lets_the_next_write_merge(tmp_path):
+    """Below the share too: the small row groups loads append to raw tables get merged weekly."""
+    path = tmp_path / "w.duckdb"
+    _table(path)
+    wh = DuckDBWarehouse(str(path))
+    wh.execute(f"delete from t where {FIRST_TWO}")
+    wh.close()
+    clock = tmp_path / "w.duckdb.merged"
+    assert clock.exists() and _rows(path) == (2_000_000, 2_000_000 - 147_456)  # the clock starts; no merge
+    week_ago = time.time() - 7 * 86_400 - 60
+    os.utime(clock, (week_ago, week_ago))
+    wh = DuckDBWarehouse(str(path))
+    wh.execute("create table other as select 1 as x")  # any write
+    wh.close()
+    assert _rows(path) == (2_000_000 - 147_456,) * 2  # merged
+    assert time.time() - clock.stat().st_mtime < 60  # and the clock restarted
 
 
 def test_a_read_only_visit_never_merges(tmp_path):

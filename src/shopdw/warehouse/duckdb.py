@@ -64,10 +64,12 @@ def _literal(value: Any) -> str:
 # to merge below a quarter, and a lower share could then stay reached, with merges on at every
 # write. Small tables that churn (a dimension's versions re-derived for a tenth of its keys every
 # day) wait for a row group's worth. Between merges a scan reads up to a third more rows than it
-# keeps (at 1M orders ~1% of the facts and the per-customer tables is deleted a day: about four
-# weeks between merges).
+# keeps. At 1M orders ~1% of the facts and the per-customer tables is deleted a day, so the share
+# alone would merge about every four weeks; merges also come at least weekly (merge_overdue), which
+# merges the small row groups each loaded file appends to a raw table too.
 VACUUM_DEAD_SHARE = 0.25
 VACUUM_MIN_DEAD_ROWS = 122_880  # DuckDB's row group
+MERGE_AT_LEAST_EVERY_S = 7 * 86_400  # and at least weekly (merge_overdue)
 DEFERRED_VACUUM = {"max_vacuum_tasks": 0}  # database-wide: set by each shopdw connection, and dbt's
 
 
@@ -99,15 +101,39 @@ def vacuum_due(con: Any) -> bool:
     )
 
 
+def _merge_clock(con: Any) -> Path | None:
+    """`<database file>.merged`: its modification time is when a shopdw connection last let a
+    checkpoint merge (None for an in-memory database)."""
+    rows = con.execute("select file from pragma_database_list where name = current_database()").fetchall()
+    return Path(rows[0][0] + ".merged") if rows and rows[0][0] else None
+
+
+def merge_overdue(con: Any, now: float | None = None) -> bool:
+    """No merge for MERGE_AT_LEAST_EVERY_S: the small row groups each loaded file appends to a raw
+    table (which has no deletes of its own) are merged at least that often. The clock starts with
+    the first write of a database that has none."""
+    clock = _merge_clock(con)
+    if clock is None:
+        return False
+    try:
+        return (time.time() if now is None else now) - clock.stat().st_mtime >= MERGE_AT_LEAST_EVERY_S
+    except FileNotFoundError:
+        clock.touch()
+        return False
+
+
 def settle_vacuum(con: Any) -> bool:
     """Before a connection of shopdw closes (and checkpoints): let that checkpoint merge row
-    groups when something was written and vacuum_due. Returns whether it will."""
+    groups when something was written and vacuum_due or merge_overdue. Returns whether it will."""
     wal = con.execute("select wal_size from pragma_database_size() where database_name = current_database()").fetchall()
     if not wal or str(wal[0][0]).startswith("0 "):
         return False  # nothing to checkpoint
-    if not vacuum_due(con):
+    if not (vacuum_due(con) or merge_overdue(con)):
         return False
     con.execute("reset max_vacuum_tasks")  # DuckDB's default: merge wherever it reduces row groups
+    clock = _merge_clock(con)
+    if clock is not None:
+        clock.touch()
     return True
 
 
