@@ -798,8 +798,9 @@ def _run_lock(settings: Settings) -> Iterator[None]:
 def documented_columns() -> dict[str, frozenset[str]]:
     """{model: the columns its YAML lists} for every model of the dbt project that lists any."""
     out: dict[str, frozenset[str]] = {}
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml: ~0.01 s for the project, not ~0.1 s
     for path in sorted((PROJECT_DIR / "models").rglob("*.yml")):
-        for model in (yaml.safe_load(path.read_text()) or {}).get("models") or []:
+        for model in (yaml.load(path.read_text(), Loader=loader) or {}).get("models") or []:  # noqa: S506 - a safe loader
             names = frozenset(str(c["name"]).lower() for c in model.get("columns") or [])
             if names:
                 out[str(model["name"])] = names

@@ -12,10 +12,26 @@
 
 {%- set person_filter = "customer_unique_id in (select customer_unique_id from touched)" if is_incremental() else "1 = 1" %}
 
+{#- Incremental build: the touched people go into a temporary table first (on this model's own
+    connection, just before its statement), so the planner knows they are few. As a CTE, DuckDB
+    estimated them from the union's inputs (6M rows at 1M orders for 12.5k people), built its hash
+    joins on the 1M-row side instead (dim_customer, fct_orders, int_customer_versions, with all their
+    columns), and the model took 1.10 s alone, where the temporary table and the model take 0.86 s.
+    Only when dbt executes it (build, run): a compile renders the same query as the CTE. -#}
+{%- set touched_table = 'shopdw_touched_people'
+    if is_incremental() and execute and flags.WHICH in ('build', 'run') else none %}
+{%- if touched_table %}
+    {%- call statement('drop_touched_people') %}drop table if exists {{ touched_table }}{% endcall %}
+    {%- call statement('touched_people') %}
+        create temporary table {{ touched_table }} as
+        {{ shopdw.touched_people() }}
+    {%- endcall %}
+{%- endif %}
+
 with
 {% if is_incremental() %}
 touched as (
-    {{ shopdw.touched_people() }}
+    {% if touched_table %}select customer_unique_id from {{ touched_table }}{% else %}{{ shopdw.touched_people() }}{% endif %}
 ),
 {% endif %}
 
