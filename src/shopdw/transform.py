@@ -668,6 +668,12 @@ def _invoke(args: list[str]) -> Any:
             _release_duckdb()
 
 
+def _first_lines(text: str, n: int = 6) -> str:
+    """The first n non-blank lines of a dbt error, joined: its first line names the node, the next
+    ones say what is wrong (a compilation error's reason is on its second line)."""
+    return "\n  ".join([line.strip() for line in text.splitlines() if line.strip()][:n])
+
+
 def _classify(exc: BaseException, settings: Settings) -> ShopdwError:
     text = str(exc)
     low = text.lower()
@@ -683,9 +689,7 @@ def _classify(exc: BaseException, settings: Settings) -> ShopdwError:
         return DataError(
             f"dbt could not find a table it reads ({text.splitlines()[0]}); run `shopdw load` first so raw.* exists"
         )
-    return ConfigError(
-        f"dbt failed on target {settings.target}: {text.splitlines()[0] if text else type(exc).__name__}"
-    )
+    return ConfigError(f"dbt failed on target {settings.target}: {_first_lines(text) if text else type(exc).__name__}")
 
 
 # ---------------------------------------------------------------- public API

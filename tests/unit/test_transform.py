@@ -15,7 +15,7 @@ from rich.console import Console
 
 from shopdw.config import Secret, Settings
 from shopdw.errors import ConfigError
-from shopdw.transform import PASSWORD_ENV, PROJECT_DIR, NodeResult, TransformResult, _dbt_env, profile_for
+from shopdw.transform import PASSWORD_ENV, PROJECT_DIR, NodeResult, TransformResult, _classify, _dbt_env, profile_for
 
 
 def test_duckdb_profile_points_at_the_settings_file(tmp_path):
@@ -52,6 +52,19 @@ def test_postgres_profile_parses_the_dsn_and_keeps_the_password_off_disk():
 def test_postgres_without_dsn_names_the_setting():
     with pytest.raises(ConfigError, match="SHOPDW_POSTGRES_DSN"):
         profile_for(Settings(target="postgres"))
+
+
+def test_a_dbt_compilation_error_says_what_is_wrong_not_only_where():
+    exc = RuntimeError(
+        "Compilation Error in model stg_shop__orders (models/staging/stg_shop__orders.sql)\n"
+        "  'dict object' has no attribute 'version_rank'\n\n"
+        "  > in macro latest_versions (macros/versions.sql)\n"
+    )
+    err = _classify(exc, Settings())
+    assert isinstance(err, ConfigError)
+    assert "in model stg_shop__orders" in str(err)
+    assert "has no attribute 'version_rank'" in str(err)
+    assert "in macro latest_versions" in str(err)
 
 
 def test_postgres_dsn_without_host_is_a_config_error():

@@ -17,16 +17,55 @@
     {%- if few_versions and not where -%}
         {{ shopdw.latest_versions_of_repeated_keys(relation, key, columns, change_col) }}
     {%- else -%}
+        {%- set filter = (shopdw.recent_rows_filter(relation, where) if recent else where) if where else none -%}
+        {{ adapter.dispatch('ranked_latest_versions', 'shopdw')(relation, key, columns, change_col, filter) }}
+    {%- endif -%}
+{%- endmacro %}
+
+{% macro default__ranked_latest_versions(relation, key, columns, change_col, filter) -%}
     select {{ columns | join(', ') }}, _loaded_at, _batch_id, _ingest_date
     from (
         select
             *,
             {{ shopdw.version_rank(key, columns, change_col) }} as _version_rank
         from {{ relation }}
-        {% if where %}where {{ shopdw.recent_rows_filter(relation, where) if recent else where }}{% endif %}
+        {% if filter %}where {{ filter }}{% endif %}
     ) as ranked
     where _version_rank = 1
-    {%- endif -%}
+{%- endmacro %}
+
+{#- DuckDB: the same rows as version_rank, with the row hash computed only where it decides.
+    A first ranking by change timestamp, ingest date, batch and file keeps each key's first rows
+    and counts them (`range between current row and current row`: the row's peers); only a key
+    with several (a tie inside one file, never in clean data) is settled by the row hash, in a
+    second ranking of the kept rows. Hashing every raw version (an md5 over its columns cast to
+    text) was half the cost of ranking: raw orders at 1M orders (4.4M rows) 5.2-6.0 s, now
+    3.2 s. No CTE: through a materialized one DuckDB loses the columns' statistics, with which it
+    answers a not_null test on a column raw never has null in without ranking anything. -#}
+{% macro duckdb__ranked_latest_versions(relation, key, columns, change_col, filter) -%}
+    {%- set window -%}
+        partition by {{ key | join(', ') }}
+        order by {{ shopdw.change_ts(change_col) }} desc, _ingest_date desc, _batch_id desc, _source_file desc
+    {%- endset -%}
+    select {{ columns | join(', ') }}, _loaded_at, _batch_id, _ingest_date
+    from (
+        select
+            *,
+            row_number() over (
+                partition by {{ key | join(', ') }}
+                order by case when _version_peers > 1 then {{ shopdw.row_hash(columns) }} end desc nulls last
+            ) as _tie_rank
+        from (
+            select
+                *,
+                rank() over ({{ window }}) as _version_rank,
+                count(*) over ({{ window }} range between current row and current row) as _version_peers
+            from {{ relation }}
+            {% if filter %}where {{ filter }}{% endif %}
+        ) as ranked
+        where _version_rank = 1
+    ) as first_ranked
+    where _tie_rank = 1
 {%- endmacro %}
 
 {#- 1 for the newest version of its key: the change timestamp, then ingest date, batch and file
