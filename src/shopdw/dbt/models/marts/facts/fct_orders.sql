@@ -8,9 +8,11 @@ touched as (
     {{ shopdw.orders_with_changed_dimensions(['customer']) }}
 ),
 
-{#- the staging SQL over the touched orders' raw versions only (the filter sits below the ranking) -#}
+{#- the touched orders only: their newest versions from stg_shop__orders (an incremental table,
+    built before this model), the other entities' staging SQL over their raw versions (the filter
+    sits below the ranking) -#}
 orders as (
-    {{ shopdw.stg_orders(where='order_id in (select order_id from touched)') }}
+    select * from {{ ref('stg_shop__orders') }} where order_id in (select order_id from touched)
 ),
 
 items as (

@@ -6,13 +6,15 @@ touched as (
     {{ shopdw.touched_order_ids(['orders', 'order_reviews']) }}
 ),
 
-{#- the staging SQL over the touched orders' raw versions only (the filter sits below the ranking) -#}
+{#- the touched orders only: their newest versions from stg_shop__orders (an incremental table,
+    built before this model), the other entities' staging SQL over their raw versions (the filter
+    sits below the ranking) -#}
 reviews as (
     {{ shopdw.stg_order_reviews(where='order_id in (select order_id from touched)') }}
 ),
 
 orders as (
-    {{ shopdw.stg_orders(where='order_id in (select order_id from touched)') }}
+    select * from {{ ref('stg_shop__orders') }} where order_id in (select order_id from touched)
 ),
 {% else %}
 
