@@ -41,7 +41,7 @@ RUN_LOCK_TIMEOUT = 600.0  # seconds a build waits for a load (or another run) to
 ANALYTICS_SCHEMA = "analytics"
 # The incremental models: (schema, table). Each holds _loaded_at, its watermark.
 INCREMENTAL_MODELS = (
-    ("staging", "stg_shop__orders"), ("intermediate", "int_customer_versions"), ("intermediate", "int_product_versions"),
+    ("intermediate", "int_orders_current"), ("intermediate", "int_customer_versions"), ("intermediate", "int_product_versions"),
     ("intermediate", "int_seller_versions"), ("intermediate", "int_customer_metrics"),
     ("analytics", "dim_customer"), ("analytics", "fct_orders"), ("analytics", "fct_order_items"),
     ("analytics", "fct_payments"), ("analytics", "fct_reviews"), ("analytics", "fct_web_events"),
@@ -815,8 +815,7 @@ def incremental_since(settings: Settings) -> dict[str, datetime] | None:
     """Each incremental model's watermark, {model: the newest _loaded_at it holds} (its
     incremental run reads the raw rows loaded after it, and those stamped in the
     LOOKBACK_MINUTES before it: loaded_since in macros/incremental.sql). None when any of them
-    does not exist (a view of that name, as stg_shop__orders was before it was incremental, counts
-    as missing) or is empty: that build is a full one for it, and every row is tested.
+    does not exist (a view of that name counts as missing) or is empty: that build is a full one for it, and every row is tested.
 
     A table left by another version of the project is dropped: one in which the model was not
     incremental (no _loaded_at column), or whose columns differ from those the model's YAML lists

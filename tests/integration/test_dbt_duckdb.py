@@ -239,6 +239,13 @@ def test_incremental_runs_equal_a_full_refresh_table_by_table(built):
             assert sorted_rows(inc, schema, name) == sorted_rows(full, schema, name), f"{schema}.{name} differs"
 
 
+def test_the_facts_orders_table_holds_the_rows_of_the_staging_view_after_incremental_runs(built):
+    """int_orders_current (incremental, read by the facts) = stg_shop__orders (the view over raw)."""
+    s = built["inc"]
+    rows = sorted_rows(s, "intermediate", "int_orders_current")
+    assert rows and rows == sorted_rows(s, "staging", "stg_shop__orders")
+
+
 def test_money_totals_equal_the_deduplicated_raw_totals_to_the_cent(built):
     expected = dedup_raw_totals(HISTORY)
     for s in (built["inc"], built["full"]):

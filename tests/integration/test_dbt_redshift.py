@@ -47,7 +47,7 @@ def _compile(monkeypatch, incremental: bool) -> tuple[dict[str, str], dict[str, 
 def test_dbt_parse_succeeds_for_redshift_and_configures_dist_and_sort_keys():
     manifest = parse_project(REDSHIFT)
     models = {n.name: n for n in manifest.nodes.values() if n.resource_type == "model"}
-    assert len(models) == 31
+    assert len(models) == 32
     for name, node in models.items():
         extra = node.config.extra
         if name.startswith(("dim_", "mart_")):

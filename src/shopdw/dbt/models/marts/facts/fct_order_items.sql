@@ -8,15 +8,15 @@ touched as (
     {{ shopdw.orders_with_changed_dimensions(['customer', 'product', 'seller']) }}
 ),
 
-{#- the touched orders only: their newest versions from stg_shop__orders (an incremental table,
-    built before this model), the other entities' staging SQL over their raw versions (the filter
+{#- the touched orders only: their newest versions from int_orders_current (an incremental
+    table, built before this model), the other entities' staging SQL over their raw versions (the filter
     sits below the ranking) -#}
 items as (
     {{ shopdw.stg_order_items(where='order_id in (select order_id from touched)') }}
 ),
 
 orders as (
-    select * from {{ ref('stg_shop__orders') }} where order_id in (select order_id from touched)
+    select * from {{ ref('int_orders_current') }} where order_id in (select order_id from touched)
 ),
 {% else %}
 
@@ -25,7 +25,7 @@ items as (
 ),
 
 orders as (
-    select * from {{ ref('stg_shop__orders') }}
+    select * from {{ ref('int_orders_current') }}
 ),
 {% endif %}
 

@@ -8,11 +8,11 @@ touched as (
     {{ shopdw.orders_with_changed_dimensions(['customer']) }}
 ),
 
-{#- the touched orders only: their newest versions from stg_shop__orders (an incremental table,
-    built before this model), the other entities' staging SQL over their raw versions (the filter
+{#- the touched orders only: their newest versions from int_orders_current (an incremental
+    table, built before this model), the other entities' staging SQL over their raw versions (the filter
     sits below the ranking) -#}
 orders as (
-    select * from {{ ref('stg_shop__orders') }} where order_id in (select order_id from touched)
+    select * from {{ ref('int_orders_current') }} where order_id in (select order_id from touched)
 ),
 
 items as (
@@ -29,7 +29,7 @@ reviews as (
 {% else %}
 
 orders as (
-    select * from {{ ref('stg_shop__orders') }}
+    select * from {{ ref('int_orders_current') }}
 ),
 
 items as (

@@ -6,15 +6,15 @@ touched as (
     {{ shopdw.touched_order_ids(['orders', 'order_payments']) }}
 ),
 
-{#- the touched orders only: their newest versions from stg_shop__orders (an incremental table,
-    built before this model), the other entities' staging SQL over their raw versions (the filter
+{#- the touched orders only: their newest versions from int_orders_current (an incremental
+    table, built before this model), the other entities' staging SQL over their raw versions (the filter
     sits below the ranking) -#}
 payments as (
     {{ shopdw.stg_order_payments(where='order_id in (select order_id from touched)') }}
 ),
 
 orders as (
-    select * from {{ ref('stg_shop__orders') }} where order_id in (select order_id from touched)
+    select * from {{ ref('int_orders_current') }} where order_id in (select order_id from touched)
 ),
 {% else %}
 
@@ -23,7 +23,7 @@ payments as (
 ),
 
 orders as (
-    select * from {{ ref('stg_shop__orders') }}
+    select * from {{ ref('int_orders_current') }}
 ),
 {% endif %}
 
