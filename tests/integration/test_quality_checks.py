@@ -25,7 +25,8 @@ create table staging.stg_shop__customers as select * from (values
 ) t(customer_id, customer_zip_code_prefix, customer_city, customer_state);
 create table staging.stg_shop__products as select * from (values ('p1', 'toys'), ('p2', null), ('p3', null))
   t(product_id, product_category_name);
-create table staging.stg_shop__orders as select * from (values ('o1', 'delivered'), ('o2', 'lost'))
+create schema intermediate;
+create table intermediate.int_orders_current as select * from (values ('o1', 'delivered'), ('o2', 'lost'))
   t(order_id, order_status);
 create table staging.stg_shop__order_items as select * from (values
   ('o1', 1, 10.00::decimal(12,2), 1.50::decimal(12,2)), ('o1', 2, 5.00::decimal(12,2), 0.00::decimal(12,2)),

@@ -1,4 +1,4 @@
-"""Warehouse-side checks over the published models (staging and analytics).
+"""Warehouse-side checks over the published models (staging, intermediate and analytics).
 
 Each check is one SQL statement returning (rows_checked, rows_failed) plus an optional query
 for example keys. Thresholds per dimension come from settings (dq_*); reconciliation checks
@@ -20,7 +20,7 @@ class SqlCheck:
     name: str
     dimension: str
     table: str  # schema-less name of the model checked, e.g. "fct_orders"
-    schema: str  # staging | analytics
+    schema: str  # staging | intermediate | analytics
     failed_when: str  # a predicate over the table's rows
     keys: str  # columns shown as example keys
 
@@ -65,7 +65,9 @@ def _checks(future_limit: str) -> list[SqlCheck]:
                  f"customer_state not in ({_in(BR_STATES)})", "customer_id"),
         SqlCheck("customer_zip_format", "validity", "stg_shop__customers", "staging",
                  "length(customer_zip_code_prefix) <> 5", "customer_id"),
-        SqlCheck("order_status_enum", "validity", "stg_shop__orders", "staging",
+        # the newest order versions from int_orders_current, the table the facts read (the same rows
+        # as the stg_shop__orders view, which ranks all ~4 raw versions of every order when read)
+        SqlCheck("order_status_enum", "validity", "int_orders_current", "intermediate",
                  f"order_status not in ({_in(ORDER_STATUSES)})", "order_id"),
         SqlCheck("no_future_purchases", "validity", "fct_orders", "analytics",
                  f"purchased_at >= {future_limit}", "order_id"),
