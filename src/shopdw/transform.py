@@ -41,8 +41,9 @@ RUN_LOCK_TIMEOUT = 600.0  # seconds a build waits for a load (or another run) to
 ANALYTICS_SCHEMA = "analytics"
 # The incremental models: (schema, table). Each holds _loaded_at, its watermark.
 INCREMENTAL_MODELS = (
-    ("intermediate", "int_orders_current"), ("intermediate", "int_customer_versions"), ("intermediate", "int_product_versions"),
-    ("intermediate", "int_seller_versions"), ("intermediate", "int_customer_metrics"),
+    ("intermediate", "int_orders_current"), ("intermediate", "int_customer_versions"),
+    ("intermediate", "int_product_versions"), ("intermediate", "int_seller_versions"),
+    ("intermediate", "int_customer_metrics"),
     ("analytics", "dim_customer"), ("analytics", "fct_orders"), ("analytics", "fct_order_items"),
     ("analytics", "fct_payments"), ("analytics", "fct_reviews"), ("analytics", "fct_web_events"),
 )  # fmt: skip
@@ -815,7 +816,7 @@ def incremental_since(settings: Settings) -> dict[str, datetime] | None:
     """Each incremental model's watermark, {model: the newest _loaded_at it holds} (its
     incremental run reads the raw rows loaded after it, and those stamped in the
     LOOKBACK_MINUTES before it: loaded_since in macros/incremental.sql). None when any of them
-    does not exist (a view of that name counts as missing) or is empty: that build is a full one for it, and every row is tested.
+    does not exist or is empty: that build is a full one for it, and every row is tested.
 
     A table left by another version of the project is dropped: one in which the model was not
     incremental (no _loaded_at column), or whose columns differ from those the model's YAML lists
@@ -831,9 +832,7 @@ def incremental_since(settings: Settings) -> dict[str, datetime] | None:
             cols = {
                 r[0]
                 for r in wh.query(
-                    "select c.column_name from information_schema.columns as c join information_schema.tables as t"
-                    " on t.table_schema = c.table_schema and t.table_name = c.table_name"
-                    f" where c.table_schema = {ph} and c.table_name = {ph} and t.table_type = 'BASE TABLE'",
+                    f"select column_name from information_schema.columns where table_schema = {ph} and table_name = {ph}",
                     (prefix + schema, table),
                 )
             }
