@@ -95,3 +95,15 @@
 {% macro duckdb__recent_rows_filter(relation, where) -%}
     rowid in (select rowid from {{ relation }} where {{ where }})
 {%- endmacro %}
+
+{#- `with name as {{ shopdw.not_materialized() }} (...)`: DuckDB evaluates a CTE that is read
+    more than once in place of each read instead of storing its rows first (its default stores
+    them: the 4.4M raw customers at 1M orders, 2.3 s). Elsewhere nothing: Redshift has no such
+    clause. -#}
+{% macro not_materialized() -%}
+    {{ return(adapter.dispatch('not_materialized', 'shopdw')()) }}
+{%- endmacro %}
+
+{% macro default__not_materialized() -%}{%- endmacro %}
+
+{% macro duckdb__not_materialized() -%}not materialized{%- endmacro %}

@@ -34,12 +34,15 @@
 
 {#- Hash of a row's attributes, null-safe: equal attributes, equal hash (per target). -#}
 {% macro row_hash(cols) -%}
-    md5(
+    md5({{ shopdw.row_text(cols) }})
+{%- endmacro %}
+
+{#- The text row_hash hashes: equal texts, equal hashes. -#}
+{% macro row_text(cols) -%}
     {%- for c in cols %}
         coalesce(cast({{ c }} as {{ dbt.type_string() }}), '~')
         {%- if not loop.last %} || '|' || {% endif -%}
     {%- endfor %}
-    )
 {%- endmacro %}
 
 {#- Brazilian macro-region of a state code (IBGE). -#}

@@ -95,17 +95,7 @@
             versions.*,
             epoch_us({{ shopdw.change_ts(change_col) }})::hugeint * 1000000000 + files._file_order as _version_key
         from {{ relation }} as versions
-        inner join (
-            select
-                _ingest_date as _file_ingest_date,
-                _batch_id as _file_batch_id,
-                _source_file as _file_name,
-                dense_rank() over (order by _ingest_date, _batch_id, _source_file) as _file_order
-            from (select distinct _ingest_date, _batch_id, _source_file from {{ relation }}) as f
-        ) as files
-            on versions._ingest_date is not distinct from files._file_ingest_date
-            and versions._batch_id is not distinct from files._file_batch_id
-            and versions._source_file is not distinct from files._file_name
+        {{ shopdw.join_file_order(relation, 'versions') }}
     {%- endset -%}
     select
         keyed.*,
@@ -119,6 +109,22 @@
     ) as newest
         on {% for k in key %}keyed.{{ k }} is not distinct from newest.{{ k }} and {% endfor -%}
         keyed._version_key = newest._version_key
+{%- endmacro %}
+
+{#- Joins each row of `alias` (a row of `relation`) to its file's place in ingest date, batch and
+    file order, _file_order (1 for the oldest file; the files, a few hundred, are numbered once). -#}
+{% macro join_file_order(relation, alias) -%}
+    inner join (
+        select
+            _ingest_date as _file_ingest_date,
+            _batch_id as _file_batch_id,
+            _source_file as _file_name,
+            dense_rank() over (order by _ingest_date, _batch_id, _source_file) as _file_order
+        from (select distinct _ingest_date, _batch_id, _source_file from {{ relation }}) as numbered_files
+    ) as files
+        on {{ alias }}._ingest_date is not distinct from files._file_ingest_date
+        and {{ alias }}._batch_id is not distinct from files._file_batch_id
+        and {{ alias }}._source_file is not distinct from files._file_name
 {%- endmacro %}
 
 {#- 1 for the newest version of its key: the change timestamp, then ingest date, batch and file
@@ -204,46 +210,20 @@
     - valid_to is the next version's valid_from ('9999-12-31' for the current one);
     - _loaded_at is the newest _loaded_at among the key's raw rows (all its versions carry it:
       the incremental watermark, and what an incremental run's tests look at). -#}
-{% macro scd2_versions(relation, key, attrs, change_col) -%}
-    with source_rows as (
-        select
-            {{ key }} as business_key,
-            {% for a in attrs %}{{ a }},
-            {% endfor -%}
-            {{ shopdw.change_ts(change_col) }} as changed_at,
-            _ingest_date,
-            _batch_id,
-            _source_file,
-            max(_loaded_at) over (partition by {{ key }}) as key_loaded_at,
-            {{ shopdw.row_hash(attrs) }} as attr_hash
-        from {{ relation }}
-        where {{ key }} is not null
-    ),
-
-    one_per_timestamp as (
-        select *
-        from (
-            select
-                *,
-                row_number() over (
-                    partition by business_key, changed_at
-                    order by _ingest_date desc, _batch_id desc, _source_file desc, attr_hash desc
-                ) as ts_rank
-            from source_rows
-        ) as r
-        where ts_rank = 1
-    ),
+{% macro scd2_versions(relation, key, attrs, change_col, whole_table=false) -%}
+    with
+    {{ adapter.dispatch('scd2_one_per_timestamp', 'shopdw')(relation, key, attrs, change_col, whole_table) }},
 
     with_previous as (
         select
             *,
-            lag(attr_hash) over (partition by business_key order by changed_at) as previous_hash
+            lag(attr_key) over (partition by business_key order by changed_at) as previous_key
         from one_per_timestamp
     ),
 
     changes as (
         select * from with_previous
-        where previous_hash is null or previous_hash <> attr_hash
+        where previous_key is null or previous_key <> attr_key
     ),
 
     final as (
@@ -264,6 +244,97 @@
     )
 
     select * from final
+{%- endmacro %}
+
+{#- The CTEs up to one_per_timestamp: one row per business key and change timestamp, with
+    business_key, the attributes, changed_at, key_loaded_at and attr_key (what tells two versions'
+    attributes apart). -#}
+{% macro default__scd2_one_per_timestamp(relation, key, attrs, change_col, whole_table) -%}
+    source_rows as (
+        select
+            {{ key }} as business_key,
+            {% for a in attrs %}{{ a }},
+            {% endfor -%}
+            {{ shopdw.change_ts(change_col) }} as changed_at,
+            _ingest_date,
+            _batch_id,
+            _source_file,
+            max(_loaded_at) over (partition by {{ key }}) as key_loaded_at,
+            {{ shopdw.row_hash(attrs) }} as attr_key
+        from {{ relation }}
+        where {{ key }} is not null
+    ),
+
+    one_per_timestamp as (
+        select *
+        from (
+            select
+                *,
+                row_number() over (
+                    partition by business_key, changed_at
+                    order by _ingest_date desc, _batch_id desc, _source_file desc, attr_key desc
+                ) as ts_rank
+            from source_rows
+        ) as r
+        where ts_rank = 1
+    )
+{%- endmacro %}
+
+{#- DuckDB, whole table (a full build): no sort of every raw row and no md5 of each. Each key and
+    change timestamp keeps the rows of its last file (an aggregate, then a join; files numbered by
+    join_file_order); only several rows of one file are settled by the attributes' hash; versions
+    are told apart by their attributes' text (row_text: the same equality as comparing its md5).
+    At 1M orders int_customer_versions' query (4.4M raw rows) took 5.0 s sorted, 3.8 s so (with
+    the model's source_rows not materialized: read four times here), int_product_versions 0.85 s,
+    0.56 s. An incremental run's few keys are sorted (the default). -#}
+{% macro duckdb__scd2_one_per_timestamp(relation, key, attrs, change_col, whole_table) -%}
+    {%- if not whole_table -%}
+        {{ shopdw.default__scd2_one_per_timestamp(relation, key, attrs, change_col, whole_table) }}
+    {%- else -%}
+    {%- set numbered -%}
+        select
+            versions.{{ key }} as business_key,
+            {% for a in attrs %}versions.{{ a }},
+            {% endfor -%}
+            {{ shopdw.change_ts(change_col) }} as changed_at,
+            versions._loaded_at,
+            files._file_order
+        from {{ relation }} as versions
+        {{ shopdw.join_file_order(relation, 'versions') }}
+        where versions.{{ key }} is not null
+    {%- endset -%}
+    last_file_rows as (
+        select
+            numbered.*,
+            newest._timestamp_loaded_at,
+            count(*) over (partition by numbered.business_key, numbered.changed_at) as _peers
+        from ({{ numbered }}) as numbered
+        inner join (
+            select business_key, changed_at, max(_file_order) as _file_order, max(_loaded_at) as _timestamp_loaded_at
+            from ({{ numbered }}) as all_numbered
+            group by business_key, changed_at
+        ) as newest
+            on numbered.business_key = newest.business_key
+            and numbered.changed_at = newest.changed_at
+            and numbered._file_order = newest._file_order
+    ),
+
+    one_per_timestamp as (
+        select *
+        from (
+            select
+                *,
+                {{ shopdw.row_text(attrs) }} as attr_key,
+                max(_timestamp_loaded_at) over (partition by business_key) as key_loaded_at,
+                row_number() over (
+                    partition by business_key, changed_at
+                    order by case when _peers > 1 then {{ shopdw.row_hash(attrs) }} end desc nulls last
+                ) as ts_rank
+            from last_file_rows
+        ) as r
+        where ts_rank = 1
+    )
+    {%- endif -%}
 {%- endmacro %}
 
 {#- Join condition: the dimension version valid at a point in time. The first version also

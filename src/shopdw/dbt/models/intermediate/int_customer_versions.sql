@@ -2,7 +2,7 @@
 {{ config(materialized='incremental', unique_key='customer_id', incremental_strategy='delete+insert',
           on_schema_change='fail') }}
 
-with source_rows as (
+with source_rows as {{ shopdw.not_materialized() }} (
     select
         customer_id,
         customer_unique_id,
@@ -23,7 +23,8 @@ with source_rows as (
 
 versions as (
     {{ shopdw.scd2_versions('source_rows', 'customer_id',
-        ['customer_unique_id', 'customer_zip_code_prefix', 'customer_city', 'customer_state'], 'updated_at') }}
+        ['customer_unique_id', 'customer_zip_code_prefix', 'customer_city', 'customer_state'], 'updated_at',
+        whole_table=not is_incremental()) }}
 )
 
 select * from versions

@@ -2,7 +2,7 @@
 {{ config(materialized='incremental', unique_key='product_id', incremental_strategy='delete+insert',
           on_schema_change='fail') }}
 
-with source_rows as (
+with source_rows as {{ shopdw.not_materialized() }} (
     select
         product_id,
         nullif(trim(lower(product_category_name)), '') as product_category_name,
@@ -30,7 +30,7 @@ versions as (
     {{ shopdw.scd2_versions('source_rows', 'product_id',
         ['product_category_name', 'product_name_length', 'product_description_length', 'product_photos_qty',
          'product_weight_g', 'product_length_cm', 'product_height_cm', 'product_width_cm', 'list_price'],
-        'updated_at') }}
+        'updated_at', whole_table=not is_incremental()) }}
 )
 
 select * from versions

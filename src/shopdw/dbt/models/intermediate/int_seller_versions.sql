@@ -2,7 +2,7 @@
 {{ config(materialized='incremental', unique_key='seller_id', incremental_strategy='delete+insert',
           on_schema_change='fail') }}
 
-with source_rows as (
+with source_rows as {{ shopdw.not_materialized() }} (
     select
         seller_id,
         {{ shopdw.normalize_zip('seller_zip_code_prefix') }} as seller_zip_code_prefix,
@@ -22,7 +22,7 @@ with source_rows as (
 
 versions as (
     {{ shopdw.scd2_versions('source_rows', 'seller_id',
-        ['seller_zip_code_prefix', 'seller_city', 'seller_state'], 'updated_at') }}
+        ['seller_zip_code_prefix', 'seller_city', 'seller_state'], 'updated_at', whole_table=not is_incremental()) }}
 )
 
 select * from versions
