@@ -35,7 +35,9 @@ touched as (
 ),
 {% endif %}
 
-customers as (
+{#- customers and orders are read twice each: not materialized on DuckDB (a scan is cheaper than
+    holding every column of 1.3M rows in the 1 GB pool, which spilled) -#}
+customers as {{ shopdw.not_materialized() }} (
     select * from {{ ref('dim_customer') }} where {{ person_filter }}
 ),
 
@@ -43,7 +45,7 @@ account_versions as (
     select customer_unique_id, _loaded_at from {{ ref('int_customer_versions') }} where {{ person_filter }}
 ),
 
-orders as (
+orders as {{ shopdw.not_materialized() }} (
     select * from {{ ref('fct_orders') }} where {{ person_filter }}
 ),
 
@@ -68,21 +70,23 @@ people as (
 ),
 
 revenue_orders as (
-    select * from orders where is_revenue
+    select order_id, customer_unique_id from orders where is_revenue
 ),
 
+{#- over every order of the person: the revenue figures count revenue orders only, the load stamp all -#}
 order_totals as (
     select
         customer_unique_id,
-        min(purchased_at) as first_order_at,
-        max(purchased_at) as last_order_at,
-        count(*) as orders,
-        sum(item_count) as items,
-        sum(items_value) as lifetime_value,
-        sum(freight_value) as freight_paid,
-        sum(case when is_late then 1 else 0 end) as late_orders,
-        sum(case when is_late is not null then 1 else 0 end) as delivered_with_estimate
-    from revenue_orders
+        min(case when is_revenue then purchased_at end) as first_order_at,
+        max(case when is_revenue then purchased_at end) as last_order_at,
+        count(case when is_revenue then 1 end) as orders,
+        sum(case when is_revenue then item_count end) as items,
+        sum(case when is_revenue then items_value end) as lifetime_value,
+        sum(case when is_revenue then freight_value end) as freight_paid,
+        sum(case when is_revenue and is_late then 1 else 0 end) as late_orders,
+        sum(case when is_revenue and is_late is not null then 1 else 0 end) as delivered_with_estimate,
+        max(_loaded_at) as _loaded_at
+    from orders
     group by customer_unique_id
 ),
 
@@ -99,26 +103,30 @@ category_counts as (
     group by revenue_orders.customer_unique_id, order_items.product_category
 ),
 
-payment_types as (
+{#- one join of payments to orders for both the preferred type and the average installments -#}
+payment_groups as (
     select
         revenue_orders.customer_unique_id,
         payments.payment_type,
-        row_number() over (
-            partition by revenue_orders.customer_unique_id
-            order by count(*) desc, sum(payments.payment_value) desc, payments.payment_type
-        ) as type_rank
+        count(*) as payments,
+        sum(payments.payment_value) as payment_value,
+        sum(payments.payment_installments) as installments,
+        count(payments.payment_installments) as with_installments
     from payments
     inner join revenue_orders on revenue_orders.order_id = payments.order_id
     group by revenue_orders.customer_unique_id, payments.payment_type
 ),
 
-installments as (
+payment_types as (
     select
-        revenue_orders.customer_unique_id,
-        avg(cast(payments.payment_installments as numeric(10, 4))) as avg_installments
-    from payments
-    inner join revenue_orders on revenue_orders.order_id = payments.order_id
-    group by revenue_orders.customer_unique_id
+        customer_unique_id,
+        payment_type,
+        row_number() over (
+            partition by customer_unique_id order by payments desc, payment_value desc, payment_type
+        ) as type_rank,
+        sum(installments) over (partition by customer_unique_id) as installments,
+        sum(with_installments) over (partition by customer_unique_id) as with_installments
+    from payment_groups
 ),
 
 review_scores as (
@@ -144,31 +152,33 @@ current_location as (
     where is_current
 ),
 
+{#- the person's sessions first, then the person: the same counts as two count(distinct session_id),
+    which DuckDB planned as two distinct aggregates joined back (~1.4 s more at 1M orders) -#}
 sessions as (
     select
         customer_unique_id,
-        count(distinct session_id) as web_sessions,
-        count(distinct case when event_type = 'purchase' then session_id end) as converted_sessions,
+        count(session_id) as web_sessions,
+        sum(case when session_id is not null then converted end) as converted_sessions,
         max(_loaded_at) as _loaded_at
-    from web_events
-    {# incremental: web_events is already cut to the touched people (an IN, which no null
-        passes); repeating "is not null" there made DuckDB underestimate the web events, build its
-        hash table on all ~6M of them instead of on the touched people, and spend 3.4 of the
-        model's 5.9 s at 1M orders in that join #}
-    {% if not is_incremental() %}where customer_unique_id is not null{% endif %}
+    from (
+        select
+            customer_unique_id,
+            session_id,
+            max(case when event_type = 'purchase' then 1 else 0 end) as converted,
+            max(_loaded_at) as _loaded_at
+        from web_events
+        {# incremental: web_events is already cut to the touched people (an IN, which no null
+            passes); repeating "is not null" there made DuckDB underestimate the web events, build its
+            hash table on all ~6M of them instead of on the touched people, and spend 3.4 of the
+            model's 5.9 s at 1M orders in that join #}
+        {% if not is_incremental() %}where customer_unique_id is not null{% endif %}
+        group by customer_unique_id, session_id
+    ) as person_sessions
     group by customer_unique_id
 ),
 
-stamps as (
+account_stamps as (
     select customer_unique_id, max(_loaded_at) as _loaded_at from account_versions group by customer_unique_id
-    union all
-    select customer_unique_id, max(_loaded_at) as _loaded_at from orders group by customer_unique_id
-    union all
-    select customer_unique_id, _loaded_at from sessions
-),
-
-newest_stamp as (
-    select customer_unique_id, max(_loaded_at) as _loaded_at from stamps group by customer_unique_id
 ),
 
 final as (
@@ -187,25 +197,26 @@ final as (
         {{ shopdw.money('coalesce(order_totals.freight_paid, 0)') }} as freight_paid,
         category_counts.product_category as favourite_category,
         payment_types.payment_type as preferred_payment_type,
-        cast(installments.avg_installments as numeric(6, 2)) as avg_installments,
+        cast(cast(payment_types.installments as numeric(18, 4)) / nullif(payment_types.with_installments, 0)
+            as numeric(6, 2)) as avg_installments,
         cast(review_scores.avg_review_score as numeric(4, 2)) as avg_review_score,
         {{ shopdw.ratio('order_totals.late_orders', 'order_totals.delivered_with_estimate') }} as late_delivery_rate,
         cast(coalesce(sessions.web_sessions, 0) as integer) as web_sessions,
         cast(coalesce(sessions.converted_sessions, 0) as integer) as converted_sessions,
         {{ shopdw.ratio('sessions.converted_sessions', 'sessions.web_sessions') }} as conversion_rate,
-        newest_stamp._loaded_at
+        {#- greatest ignores nulls on every target (DuckDB, PostgreSQL, Redshift) -#}
+        greatest(account_stamps._loaded_at, order_totals._loaded_at, sessions._loaded_at) as _loaded_at
     from people
     left join order_totals on order_totals.customer_unique_id = people.customer_unique_id
     left join category_counts
         on category_counts.customer_unique_id = people.customer_unique_id and category_counts.category_rank = 1
     left join payment_types
         on payment_types.customer_unique_id = people.customer_unique_id and payment_types.type_rank = 1
-    left join installments on installments.customer_unique_id = people.customer_unique_id
     left join review_scores on review_scores.customer_unique_id = people.customer_unique_id
     left join current_location
         on current_location.customer_unique_id = people.customer_unique_id and current_location.location_rank = 1
     left join sessions on sessions.customer_unique_id = people.customer_unique_id
-    left join newest_stamp on newest_stamp.customer_unique_id = people.customer_unique_id
+    left join account_stamps on account_stamps.customer_unique_id = people.customer_unique_id
 )
 
 select * from final
