@@ -59,7 +59,10 @@
             {%- endif %}
         ) as newest_rows
     ) as first_ranked
-    where _tie_rank = 1
+    {# the same rows as "_tie_rank = 1" (a key's only newest row ranks 1); written so, DuckDB
+        evaluates the window instead of rewriting the filter into an arg_max of every whole row per
+        key: raw orders at 1M orders 4.3 -> 3.1 s, stg_shop__customers 4.1 -> 2.5 s #}
+    where _version_peers = 1 or _tie_rank = 1
 {%- endmacro %}
 
 {#- The rows of a few keys (an incremental run's): ranked in a window by change timestamp, ingest
