@@ -74,7 +74,17 @@ def test_every_model_renders_sql_that_parses_with_a_redshift_grammar(monkeypatch
     # incremental: transform's watermarked models (int_customer_metrics among them)
     expected = len(list(Path(PROJECT_DIR, "models").rglob("*.sql"))) if not incremental else len(INCREMENTAL_MODELS)
     assert len(compiled) == expected, sorted(compiled)
-    assert len(tests) > (150 if not incremental else 40)
+    # every data test of the models' yml files on a selected model (dbt's eager indirect selection)
+    nodes = parse_project(REDSHIFT).nodes
+    selected = {uid for uid, n in nodes.items() if n.resource_type == "model"
+                and (not incremental or n.config.materialized == "incremental")}  # fmt: skip
+
+    def of_selected_models(n) -> bool:
+        return any(d in selected for d in n.depends_on.nodes)
+
+    expected_tests = {Path(n.path).stem for n in nodes.values()
+                      if n.resource_type == "test" and n.original_file_path.endswith(".yml") and of_selected_models(n)}  # fmt: skip
+    assert set(tests) == expected_tests and len(tests) > (100 if not incremental else 40)
     failures = {}
     for name, sql in {**compiled, **tests}.items():
         try:
