@@ -23,25 +23,37 @@ class SqlCheck:
     schema: str  # staging | intermediate | analytics
     failed_when: str  # a predicate over the table's rows
     keys: str  # columns shown as example keys
+    rows: str = ""  # a predicate choosing the rows checked (all of them when empty)
+
+    def _where(self) -> str:
+        return f" where {self.rows}" if self.rows else ""
 
     def sql(self, rel: str) -> str:
-        return f"select count(*), coalesce(sum(case when {self.failed_when} then 1 else 0 end), 0) from {rel}"
+        return f"select count(*), coalesce(sum(case when {self.failed_when} then 1 else 0 end), 0) from {rel}{self._where()}"
 
     def sample_sql(self, rel: str) -> str:
-        return f"select {self.keys} from {rel} where {self.failed_when} order by {self.keys}"
+        rows = f" and ({self.rows})" if self.rows else ""
+        return f"select {self.keys} from {rel} where ({self.failed_when}){rows} order by {self.keys}"
 
 
 def _in(values: tuple[str, ...]) -> str:
     return ", ".join("'" + v + "'" for v in values)
 
 
+# The current version of each customer account and product: the newest raw version, cleaned as the
+# staging views clean it. Read from the dimensions, which hold them, not the staging views, which
+# rank every raw version again when read (customers at 1M orders: 3.6-4.1 s against ~0.2 s).
+CURRENT = "is_current"
+
+
 def _checks(future_limit: str) -> list[SqlCheck]:
     return [
         # completeness: fields a report needs are present
-        SqlCheck("customer_location_present", "completeness", "stg_shop__customers", "staging",
-                 "customer_zip_code_prefix is null or customer_city is null or customer_state is null", "customer_id"),
-        SqlCheck("product_category_present", "completeness", "stg_shop__products", "staging",
-                 "product_category_name is null", "product_id"),
+        SqlCheck("customer_location_present", "completeness", "dim_customer", "analytics",
+                 "customer_zip_code_prefix is null or customer_city is null or customer_state is null", "customer_id",
+                 CURRENT),
+        SqlCheck("product_category_present", "completeness", "dim_product", "analytics",
+                 "product_category_name is null", "product_id", CURRENT),
         SqlCheck("delivered_orders_have_delivery_date", "completeness", "fct_orders", "analytics",
                  "order_status = 'delivered' and delivered_at is null", "order_id"),
         # accuracy: business rules
@@ -61,10 +73,10 @@ def _checks(future_limit: str) -> list[SqlCheck]:
         SqlCheck("orders_resolve_customer", "consistency", "fct_orders", "analytics",
                  "customer_sk is null", "order_id"),
         # validity: codes, formats, enums, time
-        SqlCheck("customer_state_code", "validity", "stg_shop__customers", "staging",
-                 f"customer_state not in ({_in(BR_STATES)})", "customer_id"),
-        SqlCheck("customer_zip_format", "validity", "stg_shop__customers", "staging",
-                 "length(customer_zip_code_prefix) <> 5", "customer_id"),
+        SqlCheck("customer_state_code", "validity", "dim_customer", "analytics",
+                 f"customer_state not in ({_in(BR_STATES)})", "customer_id", CURRENT),
+        SqlCheck("customer_zip_format", "validity", "dim_customer", "analytics",
+                 "length(customer_zip_code_prefix) <> 5", "customer_id", CURRENT),
         # the newest order versions from int_orders_current, the table the facts read (the same rows
         # as the stg_shop__orders view, which ranks all ~4 raw versions of every order when read)
         SqlCheck("order_status_enum", "validity", "int_orders_current", "intermediate",
@@ -95,19 +107,19 @@ def model_checks(wh, settings: Settings, run_id: str, run_date: date | None) -> 
 
     out: list[CheckResult] = []
     checks = _checks(future_limit)
-    # one scan per model for all of its checks: a staging view ranks every raw version each time it is read
-    by_model: dict[tuple[str, str], list[SqlCheck]] = {}
+    # one scan per model (and choice of rows) for all of its checks
+    by_model: dict[tuple[str, str, str], list[SqlCheck]] = {}
     for c in checks:
-        by_model.setdefault((c.schema, c.table), []).append(c)
+        by_model.setdefault((c.schema, c.table, c.rows), []).append(c)
     counts: dict[str, tuple[int, int] | None] = {}
-    for (schema_name, table), group in by_model.items():
+    for (schema_name, table, _rows), group in by_model.items():
         schema = prefix + schema_name
         if not _table_exists(wh, schema, table):
             counts.update({c.name: None for c in group})
             continue
         rel = f"{wh.quote_ident(schema)}.{wh.quote_ident(table)}"
         sums = ", ".join(f"coalesce(sum(case when {c.failed_when} then 1 else 0 end), 0)" for c in group)
-        checked, *failed = wh.query(f"select count(*), {sums} from {rel}")[0]
+        checked, *failed = wh.query(f"select count(*), {sums} from {rel}{group[0]._where()}")[0]
         counts.update({c.name: (int(checked), int(f)) for c, f in zip(group, failed)})
     for c in checks:
         schema = prefix + c.schema
