@@ -658,70 +658,15 @@ def _critical_path_order() -> None:
     BuildTask.handle_job_queue = handle_job_queue  # type: ignore[method-assign]
 
 
-def _invoke(args: list[str], manifest: Any = None) -> Any:
-    """dbtRunner().invoke(args), one at a time; with a parsed manifest dbt does not parse."""
+def _invoke(args: list[str]) -> Any:
     from dbt.cli.main import dbtRunner
 
     _critical_path_order()
     with _LOCK:
         try:
-            return dbtRunner(manifest=manifest).invoke(args)
+            return dbtRunner().invoke(args)
         finally:
             _release_duckdb()
-
-
-# {"slot": {"key": the parse's inputs, "thread": the parse, "manifest": its result}}: see prepare_dbt
-_PREPARED: dict[str, dict[str, Any]] = {}
-
-
-def _parse_key(settings: Settings) -> str:
-    """What a parse of the project depends on: the profile, the vars and every project file."""
-    profile, _password = profile_for(settings)
-    return _project_digest(yaml.safe_dump(profile, sort_keys=True), json.dumps(_vars(settings), sort_keys=True))
-
-
-def prepare_dbt(settings: Settings) -> None:
-    """Parse the dbt project for settings in a background thread, so that the parse overlaps with
-    work that does not need it (the load step of `shopdw run`); the next build with the same
-    profile, vars and project files then runs from that manifest instead of parsing. Parsing
-    opens no connection, so it does not wait for the load's hold on the warehouse.
-
-    The build's own parse took ~6.6 s in a fresh folder at 1M orders (all ~250 files) and ~2.8 s
-    from a saved parse. A failed parse is silent here: the build then parses itself and reports
-    what is wrong. The saved parse (_parse_state_file) is written as by any other parse."""
-    preload_dbt()
-    if "slot" in _PREPARED:
-        return
-    try:
-        key = _parse_key(settings)
-    except Exception:  # noqa: BLE001 - e.g. a missing setting: the build reports it
-        return
-    slot: dict[str, Any] = {"key": key, "manifest": None}
-
-    def _parse() -> None:
-        try:
-            with _dbt_env(settings) as (_tmpdir, flags):
-                res = _invoke(["parse", "--log-level", "none", "--no-write-json", *flags])
-            if res.success and type(res.result).__name__ == "Manifest":
-                slot["manifest"] = res.result
-        except Exception:  # noqa: S110 - the build parses again and reports the error
-            pass
-
-    slot["thread"] = threading.Thread(target=_parse, name="shopdw-parse-dbt", daemon=True)
-    _PREPARED["slot"] = slot
-    slot["thread"].start()
-
-
-def _take_prepared(settings: Settings) -> Any:
-    """The manifest prepare_dbt parsed for these settings, once (waiting for it if still
-    parsing); None when there is none or its inputs differ (a project file changed since)."""
-    slot = _PREPARED.pop("slot", None)
-    if slot is None:
-        return None
-    slot["thread"].join()
-    if slot["manifest"] is None or slot["key"] != _parse_key(settings):
-        return None
-    return slot["manifest"]
 
 
 def _first_lines(text: str, n: int = 6) -> str:
@@ -802,9 +747,8 @@ def transform(
                 args += ["--exclude", *exclude]
             threads = build_threads(settings, incremental=bool(since))
             args += ["--threads", str(threads)]
-            manifest = _take_prepared(settings)
             with _dbt_env(settings) as (tmpdir, flags):
-                res = _invoke(args + flags, manifest=manifest)
+                res = _invoke(args + flags)
             if res.success and not select_list and res.result is not None and hasattr(res.result, "results"):
                 _save_build_state(settings, digest, res.result.results, keep_reference)
     seconds = time.perf_counter() - start

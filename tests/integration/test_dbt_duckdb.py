@@ -437,36 +437,3 @@ def test_incremental_build_leaves_out_the_unchanged_views_and_seed_and_rebuilds_
     # a --select build (which may recreate some of them) forgets the state: the next build makes them all
     assert transform(other, select=["stg_shop__order_items"]).ok
     assert reference_nodes(transform(other)) == views | {"br_national_holidays"}
-
-
-def test_a_build_runs_from_the_project_parsed_in_the_background_for_the_same_settings(tmp_path, monkeypatch):
-    """`shopdw run` parses the project while it loads (prepare_dbt); the build then does not parse.
-    A parse for other settings (here another warehouse file, so another profile) is not used."""
-    import dbt.parser.manifest
-
-    from shopdw import transform as T
-    from shopdw.errors import ConfigError
-
-    settings = Settings(duckdb_path=str(tmp_path / "w.duckdb"))
-    other = Settings(duckdb_path=str(tmp_path / "other.duckdb"))
-    for b in HISTORY[:2]:
-        append_batch(settings, b)
-
-    T.prepare_dbt(other)
-    assert T._take_prepared(settings) is None  # parsed for the other warehouse's profile
-    assert T._take_prepared(settings) is None  # and taken: nothing left
-
-    T.prepare_dbt(settings)
-    T._PREPARED["slot"]["thread"].join()
-    assert T._PREPARED["slot"]["manifest"] is not None
-
-    def no_parse(*args, **kwargs):
-        raise AssertionError("the build parsed the project again")
-
-    monkeypatch.setattr(dbt.parser.manifest.ManifestLoader, "get_full_manifest", no_parse)
-    result = transform(settings, select=["stg_shop__geolocation"])
-    assert result.ok and "stg_shop__geolocation" in {n.name for n in result.nodes}
-    assert not T._PREPARED  # used once
-
-    with pytest.raises(ConfigError, match="parsed the project again"):
-        transform(settings, select=["stg_shop__geolocation"])  # no prepared parse left: the build parses (patched here)
