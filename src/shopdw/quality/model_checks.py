@@ -28,9 +28,6 @@ class SqlCheck:
     def _where(self) -> str:
         return f" where {self.rows}" if self.rows else ""
 
-    def sql(self, rel: str) -> str:
-        return f"select count(*), coalesce(sum(case when {self.failed_when} then 1 else 0 end), 0) from {rel}{self._where()}"
-
     def sample_sql(self, rel: str) -> str:
         rows = f" and ({self.rows})" if self.rows else ""
         return f"select {self.keys} from {rel} where ({self.failed_when}){rows} order by {self.keys}"
