@@ -302,3 +302,93 @@ v.close()
     finally:
         live.communicate("\n", timeout=60)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["shopdw-load-4343-new"]
+
+
+def _order(oid, status="created", customer="c1", ts=TS) -> dict:
+    return dict(order_id=oid, customer_id=customer, order_status=status, order_purchase_timestamp=ts,
+                order_approved_at=None, order_delivered_carrier_date=None, order_delivered_customer_date=None,
+                order_estimated_delivery_date=None, updated_at=ts)  # fmt: skip
+
+
+def _outcome(p) -> tuple:
+    """What the loader takes from a prepared file (or the reason it is rejected)."""
+    if isinstance(p, FileRejected):
+        return ("rejected", str(p))
+    h, values = p.keys["order_id"]
+    keys = sorted(zip(values.to_pylist(), h.tolist()))
+    keep = None if p.keep is None else p.keep.to_pylist()
+    return (p.rows_in_file, p.rows_good, p.bad.to_pylist(), keys, keep, p.drift)
+
+
+def test_files_checked_together_give_what_each_gives_alone(monkeypatch):
+    """`prepare_many` (the loader's path for small files of one entity) against `prepare` file by file: the
+    same row counts, quarantined rows and reasons, parent keys and rejections. The clean files never reach
+    the one-file row checks, and each file's timestamps are bounded by its own ingest date."""
+    orders = schema("orders")
+
+    def pq_(rows) -> bytes:
+        return encode(pa.Table.from_pylist(rows, schema=orders), "parquet")
+
+    late = datetime(2025, 3, 2, 12, 0)  # after 2025-03-01 + 1 day, before 2025-03-02 + 1 day
+    big = pq_([_order(f"o{i:06d}") for i in range(20000)])
+    corrupt = big[: len(big) // 3] + bytes(4000) + big[len(big) // 3 + 4000 :]
+    files = {
+        "clean": (pq_([_order("a"), _order("b", customer="c2"), _order("a", "approved")]), DAY),
+        "late for its day": (pq_([_order("c", ts=late)]), DAY),
+        "the same rows, a day later": (pq_([_order("c", ts=late)]), date(2025, 3, 2)),
+        "unknown status": (pq_([_order("d"), _order("d2", status="lost")]), DAY),
+        "repeated row": (pq_([_order("e"), _order("f"), _order("e")]), DAY),
+        "orphan customer": (pq_([_order("g", customer="c-unknown"), _order("h")]), DAY),
+        "no rows": (pq_([]), DAY),
+        "clean, many rows": (big, date(2025, 3, 2)),
+        "missing column": (encode(pa.table({"order_id": ["x"]}), "parquet"), DAY),
+    }
+    flagged = {"late for its day", "unknown status", "repeated row", "orphan customer"}
+
+    def validator() -> Validator:
+        v = Validator()
+        v.add_keys("customers", pa.table({"customer_id": ["c1", "c2"]}))
+        return v
+
+    def one_by_one(named) -> list[tuple]:
+        v, out = validator(), []
+        try:
+            for data, day in named.values():
+                try:
+                    p = v.prepare("orders", "parquet", data, day)
+                except FileRejected as e:
+                    out.append(_outcome(e))
+                    continue
+                out.append(_outcome(p))
+                v.release(p)
+        finally:
+            v.close()
+        return out
+
+    def together(named) -> tuple[list[tuple], list[int]]:
+        v, checked_alone = validator(), []
+        flag_rows = v._flag_rows
+        monkeypatch.setattr(v, "_flag_rows", lambda p, *a: (checked_alone.append(p.rows_in_file), flag_rows(p, *a)))
+        try:
+            got = v.prepare_many("orders", [("parquet", data, day) for data, day in named.values()])
+            out = [_outcome(p) for p in got]
+            assert not v._open or all(isinstance(p, FileRejected) or p.tag in v._open for p in got)
+            for p in got:
+                if not isinstance(p, FileRejected):
+                    v.release(p)
+            return out, len(checked_alone)
+        finally:
+            v.close()
+
+    alone = one_by_one(files)
+    assert [o[0] for o in alone].count("rejected") == 1
+    assert [len(o[2]) for o in alone if o[0] != "rejected"] == [0, 1, 0, 1, 1, 1, 0, 0]  # quarantined per file
+    got, n_alone = together(files)
+    assert got == alone
+    assert n_alone == len(flagged)  # the clean files were settled by the shared scan
+    # a file that cannot be decoded fails the shared scan: every file is then checked alone
+    with_corrupt = {**files, "corrupt page": (corrupt, DAY)}
+    got, n_alone = together(with_corrupt)
+    assert got == one_by_one(with_corrupt)
+    assert got[-1][0] == "rejected" and "unreadable parquet file" in got[-1][1]
+    assert n_alone == len(with_corrupt) - 1  # all but the file rejected for its missing column

@@ -4,8 +4,10 @@ For each file under raw/ (parents first, in LOAD_ORDER, then by date and path): 
 size the ledger already has is done (lake files are immutable, so it is not read again);
 otherwise read its bytes once, hash them, and decide from the ledger: already done (skip),
 same path with other content (rejected: lake files are immutable), same content under another
-name (duplicate), or new (validate, then load). Files are validated one by one and committed
-in batches (one entity's files, up to BATCH_MAX_*): the batch's raw rows, quarantined rows and
+name (duplicate), or new (validate, then load). Files are validated one by one, except that
+consecutive small files of one entity are validated together (one DuckDB scan screens them all:
+a small file's cost is mostly per-statement overhead; see `Validator.prepare_many`, which gives
+the same result for each file). They are committed in batches (one entity's files, up to BATCH_MAX_*): the batch's raw rows, quarantined rows and
 ledger rows commit in one transaction, under the warehouse's run lock. A rejected file is
 decided before anything is written, so it is recorded in its batch without holding back the
 others; a crash at any point leaves whole batches or nothing, and a rerun picks up where it
@@ -36,6 +38,11 @@ COMMIT_ATTEMPTS = 5
 BATCH_MAX_ROWS = 2_000_000
 BATCH_MAX_BYTES = 512 * 1024 * 1024
 BATCH_MAX_FILES = 200
+# Small files of one entity are validated together (`Validator.prepare_many`): a file joins the group
+# when it is at most GROUP_FILE_MAX_BYTES and the group stays within these.
+GROUP_FILE_MAX_BYTES = 1024 * 1024
+GROUP_MAX_BYTES = 16 * 1024 * 1024
+GROUP_MAX_FILES = 100
 
 
 @dataclass
@@ -215,25 +222,25 @@ def load(
                     files = [f for f in files if _sort_key(f)[1] == "" or _sort_key(f)[1] <= until.isoformat()]
                 result.files_seen = len(files)
                 seeded: set[str] = set()
-                with _progress(progress, len(files)) as advance:
-                    for f in files:
-                        advance(f.path)
-                        if state.seen(f.path, f.size):  # immutable: recorded before, not read again
-                            result.files_already_done += 1
-                            continue
-                        data = lake.get(f.path)
-                        h = sha256(data)
-                        if (f.path, h) in state.done:
-                            result.files_already_done += 1
-                            continue
+                group: list[tuple[LakeFile, bytes, str]] = []  # read and hashed, to be validated together
+
+                def flush() -> None:
+                    nonlocal batch
+                    if not group:
+                        return
+                    first = _entity(group[0][0].path)
+                    if batch.files and (first != batch.entity or batch.full()):  # commits while the group is checked
+                        committer.submit(batch)
+                        batch = _Batch()
+                    if not seeded and any(_entity(f.path) in CONTRACTS for f, _, _ in group):
+                        committer.wait()  # the first files to check: before any commit
+                        _seed_parent_keys(validator, wh, seeded)
+                    done = _process_group(group, state, validator, wh, loaded_at, run_id)
+                    for (f, data, h), (outcome, writes, prepared) in zip(group, done):
                         entity = _entity(f.path)
                         if batch.files and (entity != batch.entity or batch.full()):
                             committer.submit(batch)
                             batch = _Batch()
-                        if entity in CONTRACTS and not seeded:  # the first file to check: before any commit
-                            committer.wait()
-                            _seed_parent_keys(validator, wh, seeded)
-                        outcome, writes, prepared = _process(f, data, h, state, validator, wh, loaded_at, run_id)
                         state.add(f.path, h, outcome.status, len(data))
                         if prepared is not None:
                             batch.prepared.append(prepared)
@@ -245,6 +252,23 @@ def load(
                         batch.bytes += len(data)
                         batch.last = (f.path, h)
                         result.files.append(outcome)
+                    group.clear()
+
+                with _progress(progress, len(files)) as advance:
+                    for f in files:
+                        advance(f.path)
+                        if state.seen(f.path, f.size):  # immutable: recorded before, not read again
+                            result.files_already_done += 1
+                            continue
+                        data = lake.get(f.path)
+                        h = sha256(data)
+                        if (f.path, h) in state.done:
+                            result.files_already_done += 1
+                            continue
+                        if group and not _joins(group, f, data, h):
+                            flush()
+                        group.append((f, data, h))
+                    flush()
                     committer.submit(batch)
                     batch = _Batch()
                     committer.wait()
@@ -267,57 +291,117 @@ def _entity(path: str) -> str | None:
         return None
 
 
-def _process(f: LakeFile, data: bytes, h: str, state, validator: Validator, wh, loaded_at: datetime,
-             run_id: str):  # fmt: skip
-    """Decide a file's fate; return its outcome, the rows to commit and (if it loads) its Prepared rows."""
-    entity = batch_id = ingest_date = None
-    good = None
-    quarantine = None
-    prepared = None
-    try:
+def _groupable(entity: str | None) -> bool:
+    """Whether files of this entity may be validated together: a known entity with no foreign key to
+    itself (a file's foreign keys are probed against the parent keys known before its group)."""
+    contract = CONTRACTS.get(entity or "")
+    return contract is not None and all(fk.parent != entity for fk in contract.foreign_keys)
+
+
+def _joins(group: list[tuple[LakeFile, bytes, str]], f: LakeFile, data: bytes, h: str) -> bool:
+    """Whether file f joins the group of files to validate together: small files of one entity, none
+    with the same content as another (the second is then a duplicate of the first, if that one loads)."""
+    entity = _entity(f.path)
+    return (
+        _groupable(entity)
+        and entity == _entity(group[0][0].path)
+        and len(group) < GROUP_MAX_FILES
+        and len(data) <= GROUP_FILE_MAX_BYTES
+        and len(group[0][1]) <= GROUP_FILE_MAX_BYTES
+        and sum(len(d) for _, d, _ in group) + len(data) <= GROUP_MAX_BYTES
+        and all(h != g for _, _, g in group)
+    )
+
+
+def _process_group(group: list[tuple[LakeFile, bytes, str]], state, validator: Validator, wh, loaded_at: datetime,
+                   run_id: str) -> list[tuple[FileOutcome, list, Prepared | None]]:  # fmt: skip
+    """Decide the fate of files (of one entity, when there are several: see `_joins`); for each, return its
+    outcome, the rows to commit and (if it loads) its Prepared rows."""
+    admitted: list[tuple[int, Any]] = []
+    done: list[Any] = [None] * len(group)
+    for k, (f, data, h) in enumerate(group):
         try:
-            rp = parse_raw_path(f.path)
-        except ValueError as e:
-            raise FileRejected(f"{e}; move it to a valid raw path") from None
-        entity, batch_id, ingest_date = rp.entity, rp.batch_id, rp.ingest_date
-        if entity not in CONTRACTS:
-            raise FileRejected(f"unknown entity folder {entity!r}; known entities: {', '.join(LOAD_ORDER)}")
-        if f.path in state.hashes_by_path:
-            raise FileRejected(
-                f"immutable file changed: {f.path} was already recorded with sha256 "
-                f"{sorted(state.hashes_by_path[f.path])[0][:12]}, now {h[:12]}; lake files are immutable: "
-                "write the correction as a new batch id"
-            )
+            rp = _admit(f, h, state)
+        except FileRejected as e:
+            done[k] = _finish(f, data, h, FileOutcome(f.path, "rejected", _entity(f.path), reason=str(e)),
+                              None, None, loaded_at, run_id)  # fmt: skip
+            continue
         if h in state.loaded_hash_path:
-            outcome = FileOutcome(f.path, "duplicate", entity, reason=f"same content as {state.loaded_hash_path[h]}")
-        else:
-            prepared = validator.prepare(entity, rp.fmt, data, rp.ingest_date)
-            good = prepared.rows() if wh.inserts_file_rows else validator.good_arrow(prepared)
-            nbad = prepared.bad.num_rows
-            outcome = FileOutcome(f.path, "loaded", entity, prepared.rows_in_file, prepared.rows_good, nbad,
-                                  schema_drift=prepared.drift)  # fmt: skip
-            if nbad:
-                bad = prepared.bad
-                quarantine = pa.table(
-                    [
-                        pa.repeat(pa.scalar(entity, pa.string()), nbad),
-                        pa.repeat(pa.scalar(f.path, pa.string()), nbad),
-                        bad["row_number"],
-                        bad["reason"],
-                        bad["row"],
-                        pa.repeat(pa.scalar(run_id, pa.string()), nbad),
-                        pa.repeat(pa.scalar(loaded_at, pa.timestamp("us")), nbad),
-                    ],
-                    schema=QUARANTINE_SCHEMA,
-                )
+            outcome = FileOutcome(f.path, "duplicate", rp.entity, reason=f"same content as {state.loaded_hash_path[h]}")
+            done[k] = _finish(f, data, h, outcome, None, None, loaded_at, run_id)
+            continue
+        admitted.append((k, rp))
+    if admitted:
+        entity = admitted[0][1].entity
+        files = [(rp.fmt, group[k][1], rp.ingest_date) for k, rp in admitted]
+        prepared = validator.prepare_many(entity, files) if len(files) > 1 else [_prepare(validator, entity, *files[0])]
+        for (k, rp), p in zip(admitted, prepared):
+            f, data, h = group[k]
+            done[k] = _loaded(f, data, h, rp.entity, p, validator, wh, loaded_at, run_id)
+    return done
+
+
+def _prepare(validator: Validator, entity: str, fmt: str, data: bytes, ingest_date: date) -> Prepared | FileRejected:
+    try:
+        return validator.prepare(entity, fmt, data, ingest_date)
     except FileRejected as e:
-        outcome = FileOutcome(f.path, "rejected", entity, reason=str(e))
-        good = None
+        return e
+
+
+def _admit(f: LakeFile, h: str, state):
+    """The file's parsed raw path, or FileRejected: a bad path, an unknown entity, or a changed file."""
+    try:
+        rp = parse_raw_path(f.path)
+    except ValueError as e:
+        raise FileRejected(f"{e}; move it to a valid raw path") from None
+    if rp.entity not in CONTRACTS:
+        raise FileRejected(f"unknown entity folder {rp.entity!r}; known entities: {', '.join(LOAD_ORDER)}")
+    if f.path in state.hashes_by_path:
+        raise FileRejected(
+            f"immutable file changed: {f.path} was already recorded with sha256 "
+            f"{sorted(state.hashes_by_path[f.path])[0][:12]}, now {h[:12]}; lake files are immutable: "
+            "write the correction as a new batch id"
+        )
+    return rp
+
+
+def _loaded(f: LakeFile, data: bytes, h: str, entity: str, prepared: Prepared | FileRejected, validator: Validator,
+            wh, loaded_at: datetime, run_id: str):  # fmt: skip
+    """A validated file's outcome and writes (or a rejected one's, when prepared is the FileRejected)."""
+    if isinstance(prepared, FileRejected):
+        return _finish(f, data, h, FileOutcome(f.path, "rejected", entity, reason=str(prepared)), None, None,
+                       loaded_at, run_id)  # fmt: skip
+    good = prepared.rows() if wh.inserts_file_rows else validator.good_arrow(prepared)
+    nbad = prepared.bad.num_rows
+    outcome = FileOutcome(f.path, "loaded", entity, prepared.rows_in_file, prepared.rows_good, nbad,
+                          schema_drift=prepared.drift)  # fmt: skip
+    quarantine = None
+    if nbad:
+        bad = prepared.bad
+        quarantine = pa.table(
+            [
+                pa.repeat(pa.scalar(entity, pa.string()), nbad),
+                pa.repeat(pa.scalar(f.path, pa.string()), nbad),
+                bad["row_number"],
+                bad["reason"],
+                bad["row"],
+                pa.repeat(pa.scalar(run_id, pa.string()), nbad),
+                pa.repeat(pa.scalar(loaded_at, pa.timestamp("us")), nbad),
+            ],
+            schema=QUARANTINE_SCHEMA,
+        )
+    return _finish(f, data, h, outcome, good, quarantine, loaded_at, run_id, prepared)
+
+
+def _finish(f: LakeFile, data: bytes, h: str, outcome: FileOutcome, good, quarantine: pa.Table | None,
+            loaded_at: datetime, run_id: str, prepared: Prepared | None = None):  # fmt: skip
+    """The file's outcome, its writes (good rows, quarantined rows, its ledger row) and its Prepared."""
     ledger = pa.Table.from_pylist(
         [
             {
-                "path": f.path, "size": len(data), "content_hash": h, "entity": entity, "batch_id": batch_id,
-                "ingest_date": ingest_date, "rows_in_file": outcome.rows_in_file, "rows_loaded": outcome.rows_loaded,
+                "path": f.path, "size": len(data), "content_hash": h, "entity": outcome.entity,
+                "batch_id": outcome_batch(f.path), "ingest_date": _ingest(f.path),
+                "rows_in_file": outcome.rows_in_file, "rows_loaded": outcome.rows_loaded,
                 "rows_quarantined": outcome.rows_quarantined, "status": outcome.status, "reason": outcome.reason,
                 "schema_drift": outcome.schema_drift, "loaded_at": loaded_at, "run_id": run_id,
             }
@@ -326,7 +410,7 @@ def _process(f: LakeFile, data: bytes, h: str, state, validator: Validator, wh, 
     )  # fmt: skip
     writes = []
     if good is not None:
-        writes.append(("raw", entity, good))
+        writes.append(("raw", outcome.entity, good))
     if quarantine is not None:
         writes.append(("meta", "quarantine", quarantine))
     writes.append(("meta", "load_ledger", ledger))
