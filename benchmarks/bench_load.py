@@ -10,6 +10,10 @@ Postgres: shopdw load vs a bare COPY (FROM STDIN, CSV) of the same rows into the
          on a throwaway PostgreSQL server (tests/servers.py).
 
 Usage:  .venv/bin/python benchmarks/bench_load.py [--orders 1000000] [--days 30] [--skip-postgres] [--skip-dlt]
+        .venv/bin/python benchmarks/bench_load.py --olist ../shared/data/olist   # the real data instead
+
+With --olist DIR the lake is the real Olist data imported by `shopdw import-olist` (4,441 small daily
+files, ~1.8M rows) into benchmarks/_work/load/lake_olist: the many-small-files case.
 
 Prints and records (benchmarks/_work/load/results_<orders>_<days>.json, and results.json for the
 latest run) wall seconds, this process's CPU seconds for the in-process runs (the PostgreSQL
@@ -49,6 +53,21 @@ def generate(orders: int, days: int) -> Path:
         generate(open_lake(str(lake_dir)), SimulatorConfig(start=date(2025, 1, 1), days=days, orders_per_day=per_day,
                                                            seed=42, fmt="parquet"), progress=True)  # fmt: skip
         print(f"generated {orders:,} orders in {time.perf_counter() - t:.1f}s", flush=True)
+        marker.write_text("ok")
+    return lake_dir
+
+
+def import_olist_lake(directory: str) -> Path:
+    from shopdw.lake.store import open_lake
+    from shopdw.sources.olist import import_olist
+
+    lake_dir = WORK / "lake_olist"
+    marker = lake_dir / ".complete"
+    if not marker.exists():
+        shutil.rmtree(lake_dir, ignore_errors=True)
+        t = time.perf_counter()
+        import_olist(open_lake(str(lake_dir)), directory, progress=True)
+        print(f"imported the Olist data in {time.perf_counter() - t:.1f}s", flush=True)
         marker.write_text("ok")
     return lake_dir
 
@@ -142,11 +161,12 @@ def main() -> None:
     ap.add_argument("--days", type=int, default=30)
     ap.add_argument("--skip-postgres", action="store_true")
     ap.add_argument("--skip-dlt", action="store_true")
+    ap.add_argument("--olist", metavar="DIR", help="load the Olist CSVs in DIR (imported into a lake) instead")
     args = ap.parse_args()
 
     from shopdw.config import Secret, Settings
 
-    lake_dir = generate(args.orders, args.days)
+    lake_dir = import_olist_lake(args.olist) if args.olist else generate(args.orders, args.days)
     files = files_by_entity(lake_dir)
     n_rows = rows_in(files)
     n_files = sum(len(v) for v in files.values())
@@ -203,12 +223,13 @@ def main() -> None:
     if "shopdw_postgres" in results:
         ratios["postgres_vs_bare_copy"] = results["shopdw_postgres"] / results["bare_copy_postgres"]
     ratios["duckdb_vs_floor_cpu"] = cpu["shopdw_duckdb"] / cpu["floor_duckdb_ctas"]
-    out = {"orders": args.orders, "days": args.days, "files": n_files, "rows": n_rows, "parquet_mb": round(size / 1e6),
+    name = "olist" if args.olist else f"{args.orders}_{args.days}"
+    out = {"lake": name, "orders": None if args.olist else args.orders, "days": None if args.olist else args.days, "files": n_files, "rows": n_rows, "parquet_mb": round(size / 1e6),
            "seconds": {k: round(v, 2) for k, v in results.items()}, "ratios": {k: round(v, 2) for k, v in ratios.items()},
            "cpu_seconds_this_process": {k: round(v, 2) for k, v in cpu.items()},
            "load_average_1min_after": {k: round(v, 2) for k, v in load_avg.items()}}  # fmt: skip
     text = json.dumps(out, indent=2)
-    (WORK / f"results_{args.orders}_{args.days}.json").write_text(text)
+    (WORK / f"results_{name}.json").write_text(text)
     (WORK / "results.json").write_text(text)
     print(json.dumps(out, indent=2))
 

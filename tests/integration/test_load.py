@@ -417,15 +417,17 @@ def test_good_rows_keep_file_order_around_quarantined_rows(tmp_path):
 
 
 def test_parquet_columns_named_like_duckdbs_scan_columns_still_load(tmp_path):
-    """Drift columns called filename / file_row_number (DuckDB's own scan columns) do not break the
-    batch insert that reads several files at once: such a file loads, with its drift reported."""
+    """Drift columns called filename / file_row_number / file_index (DuckDB's own scan columns) do not
+    break the batch insert that reads several files at once (and picks each file's lineage by its
+    file_index): such a file loads, with its drift reported, and every row keeps its own file's lineage."""
     settings = Settings(lake=str(tmp_path / "lake"), duckdb_path=str(tmp_path / "w.duckdb"))
     lake = open_lake(settings.lake)
     simulate(lake, days=2, orders_per_day=5)
     table = pq.read_table(io.BytesIO(lake.get("raw/orders/ingest_date=2025-03-01/sim-20250301.parquet")))
     extra = table.set_column(0, "order_id", pa.array([f"x{i}" for i in range(table.num_rows)]))
     n = extra.num_rows
-    for name, col in (("filename", pa.array(["a.csv"] * n)), ("FILE_ROW_NUMBER", pa.array(range(n)))):
+    for name, col in (("filename", pa.array(["a.csv"] * n)), ("FILE_ROW_NUMBER", pa.array(range(n))),
+                      ("File_Index", pa.array([7] * n))):  # fmt: skip
         extra = extra.append_column(name, col)
     buf = io.BytesIO()
     pq.write_table(extra, buf)
@@ -434,6 +436,6 @@ def test_parquet_columns_named_like_duckdbs_scan_columns_still_load(tmp_path):
     by_path = {f.path: f for f in result.files}
     f = by_path["raw/orders/ingest_date=2025-03-02/with-scan-names.parquet"]
     assert result.exit_code == 0 and f.status == "loaded" and f.rows_loaded == n
-    assert "filename" in f.schema_drift and "FILE_ROW_NUMBER" in f.schema_drift
+    assert "filename" in f.schema_drift and "FILE_ROW_NUMBER" in f.schema_drift and "File_Index" in f.schema_drift
     assert raw_counts(settings)["orders"] == parquet_rows(lake)["orders"]
     assert_ledger_consistent(settings)

@@ -535,8 +535,7 @@ class Validator:
                     out[i] = e
                     continue
                 out[i] = p
-                names = {n.lower() for n in p.schema.names}
-                if len(files) > 1 and p.parquet_path is not None and "file_index" not in names:
+                if len(files) > 1 and p.parquet_path is not None:  # (no column clashes with file_index)
                     screen.setdefault(tuple(p.schema), []).append((i, p, ingest_date))
                 else:
                     self._check_rows_of(out, i, p, contract, ingest_date)
@@ -625,7 +624,7 @@ class Validator:
             except Exception as e:
                 raise _unreadable("parquet", e) from None
             lower = [n.lower() for n in schema.names]
-            if len(set(lower)) == len(lower) and not {"file_row_number", "filename"} & set(lower):
+            if len(set(lower)) == len(lower) and not {"file_row_number", "filename", "file_index"} & set(lower):
                 path = os.path.join(self._scratch.name, f"f{p.tag}.parquet")
                 with open(path, "wb") as fh:
                     fh.write(data)
@@ -634,7 +633,7 @@ class Validator:
                 p.rn = "(s.file_row_number + 1)"
                 return
         # CSV, JSON, and Parquet with column names DuckDB would not keep apart (or that clash with the
-        # file_row_number / filename columns its scans add): decode to Arrow here
+        # file_row_number / filename / file_index columns its scans add): decode to Arrow here
         table = read_table(data, p.fmt, contract, self.con)
         p.schema = table.schema
         p.arrow = table.append_column(RN, pa.array(np.arange(1, table.num_rows + 1, dtype=np.int64)))
