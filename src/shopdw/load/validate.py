@@ -26,7 +26,7 @@ import tempfile
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from typing import Iterator
 
 import numpy as np
@@ -949,8 +949,9 @@ def _text(v: pa.Array | pa.ChunkedArray) -> pa.Array:
 
 
 def ingest_limit(ingest_date: date) -> str:
-    """SQL: the latest timestamp a row of a file ingested that day may hold (the day after, at midnight)."""
-    return f"(timestamp '{ingest_date.isoformat()} 00:00:00' + interval 1 day)"
+    """SQL: the latest timestamp a row of a file ingested that day may hold (the day after, at midnight), as
+    a literal (a list of `timestamp ... + interval` expressions was rebuilt for every row, not folded)."""
+    return f"timestamp '{(ingest_date + timedelta(days=1)).isoformat()} 00:00:00'"
 
 
 def val(expr: str) -> str:
