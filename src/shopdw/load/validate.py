@@ -16,6 +16,8 @@ does a second pass build the reasons and the rows' JSON for the quarantine. The 
 never materialised here: `Prepared.rows()` tells the DuckDB warehouse how to insert them
 straight from the same file (a positional join with a keep-mask skips the bad rows and keeps
 file order), and `Prepared`/`Validator.good_arrow` decodes them to Arrow for the other targets.
+Small files cost mostly DuckDB's fixed cost per statement, so `Validator.prepare_many` screens
+several Parquet files of one entity in one scan and checks alone only those the screen flags.
 """
 
 from __future__ import annotations
