@@ -525,7 +525,7 @@ class Validator:
         is done there; the others (and a group whose scan fails: one file may be corrupt) go through
         `prepare`'s own row checks, one by one, which give their reasons. Parent keys: a file's foreign keys
         are probed against the keys known before the group, so no contract may have a foreign key to its
-        own entity (the runner checks `groupable`)."""
+        own entity (the runner checks that: `runner._groupable`)."""
         contract = CONTRACTS[entity]
         out: list[Prepared | FileRejected | None] = [None] * len(files)
         screen: dict[tuple, list[tuple[int, Prepared, date]]] = {}
@@ -721,8 +721,7 @@ class Validator:
 
         def distinct(t: int) -> tuple[np.ndarray, pa.Array]:
             mask = tags == t
-            v = got["v"].filter(pa.array(mask)).combine_chunks()
-            return hashes[mask], v if v.type == pa.string() else v.cast(pa.string())
+            return hashes[mask], _text(got["v"].filter(pa.array(mask)))
 
         # Foreign keys: the file's distinct values against the parent's keys; orphans, if any, become a
         # small table that the flags and the reasons probe.
@@ -810,9 +809,9 @@ class Validator:
         g = "__shopdw_g"
         # t 0: rows per file; 1: files with a failed check or a repeated row; 2+i: foreign key i's distinct
         # values (all files); 2+len(fks)+j: parent key j's distinct values per file
-        parts = ["select 0 as t, fi, count(*) as n, null::varchar as v from __shopdw_g group by fi"]
-        repeated = " union select fi from __shopdw_g group by fi, h having count(*) > 1" if contract.key else ""
-        parts.append(f"select 1, fi, null, null from (select fi from __shopdw_g where bad{repeated})")
+        parts = [f"select 0 as t, fi, count(*) as n, null::varchar as v from {g} group by fi"]
+        repeated = f" union select fi from {g} group by fi, h having count(*) > 1" if contract.key else ""
+        parts.append(f"select 1, fi, null, null from (select fi from {g} where bad{repeated})")
         for i in range(len(fks)):
             parts.append(f"select {2 + i}, null, null, v from "
                          f"(select distinct cast(f{i} as varchar) as v from {g} where f{i} is not null)")  # fmt: skip
@@ -872,10 +871,7 @@ class Validator:
             f"select v, hash(v) as h from (select distinct cast({column} as varchar) as v from {table} "
             f"where {where} and {column} is not null)"
         ).to_arrow_table()
-        v = t.column(0).combine_chunks()
-        if v.type != pa.string():
-            v = v.cast(pa.string())
-        return t.column(1).to_numpy(), v
+        return t.column(1).to_numpy(), _text(t.column(0))
 
     @contextmanager
     def _source(self, p: Prepared, keep: bool) -> Iterator[tuple[str, str]]:
