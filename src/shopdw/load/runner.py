@@ -334,18 +334,11 @@ def _process_group(group: list[tuple[LakeFile, bytes, str]], state, validator: V
     if admitted:
         entity = admitted[0][1].entity
         files = [(rp.fmt, group[k][1], rp.ingest_date) for k, rp in admitted]
-        prepared = validator.prepare_many(entity, files) if len(files) > 1 else [_prepare(validator, entity, *files[0])]
+        prepared = validator.prepare_many(entity, files)
         for (k, rp), p in zip(admitted, prepared):
             f, data, h = group[k]
             done[k] = _loaded(f, data, h, rp.entity, p, validator, wh, loaded_at, run_id)
     return done
-
-
-def _prepare(validator: Validator, entity: str, fmt: str, data: bytes, ingest_date: date) -> Prepared | FileRejected:
-    try:
-        return validator.prepare(entity, fmt, data, ingest_date)
-    except FileRejected as e:
-        return e
 
 
 def _admit(f: LakeFile, h: str, state):
