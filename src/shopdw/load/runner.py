@@ -7,8 +7,9 @@ same path with other content (rejected: lake files are immutable), same content 
 name (duplicate), or new (validate, then load). Files are validated one by one, except that
 consecutive small files of one entity are validated together (one DuckDB scan screens them all:
 a small file's cost is mostly per-statement overhead; see `Validator.prepare_many`, which gives
-the same result for each file). They are committed in batches (one entity's files, up to BATCH_MAX_*): the batch's raw rows, quarantined rows and
-ledger rows commit in one transaction, under the warehouse's run lock. A rejected file is
+the same result for each file). They are committed in batches (one entity's files, up to
+BATCH_MAX_*): the batch's raw rows, quarantined rows and ledger rows commit in one
+transaction, under the warehouse's run lock. A rejected file is
 decided before anything is written, so it is recorded in its batch without holding back the
 others; a crash at any point leaves whole batches or nothing, and a rerun picks up where it
 stopped.
