@@ -41,6 +41,7 @@ def encode(
     fmt: str,
     dictionary_columns: Sequence[str] | None = None,
     statistics_columns: Sequence[str] | None = None,
+    compression: str = "zstd",
 ) -> bytes:
     """dictionary_columns: Parquet only; dictionary-encode just these columns (None = every column).
     Skipping high-cardinality columns such as ids halves the encoding time. A column that is already an
@@ -48,7 +49,9 @@ def encode(
     value); the Arrow schema is then not stored in the file, so every reader sees the plain type the
     Parquet file declares.
     statistics_columns: Parquet only; min/max statistics for just these columns (None = every column):
-    random ids gain nothing from them."""
+    random ids gain nothing from them.
+    compression: Parquet only; the lake's files are zstd (benchmarks/bench_generate.py --floor also
+    measures 'none')."""
     if fmt == "parquet":
         # an Arrow sink, not a Python file object: the C++ writer then never needs the GIL to write, so
         # encoding on a thread runs alongside Python work on other threads
@@ -62,7 +65,7 @@ def encode(
         has_dictionary = bool(given)
         # write_batch_size: values handed to the column encoders at a time (default 1024); bigger batches
         # cut per-batch overhead (about 7% of the encoding CPU) and only make data pages up to ~2 MB
-        pq.write_table(table, buf, compression="zstd", row_group_size=512 * 1024, use_dictionary=use_dictionary,
+        pq.write_table(table, buf, compression=compression, row_group_size=512 * 1024, use_dictionary=use_dictionary,
                        write_statistics=statistics, store_schema=not has_dictionary, write_batch_size=64 * 1024)  # fmt: skip
         return buf.getvalue().to_pybytes()
     if fmt == "csv":
