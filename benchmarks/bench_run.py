@@ -201,7 +201,7 @@ def main() -> int:
         fixed = [x for x in floors if x[0] == "fixed"]
         w_s, w_cpu = sum(x[1] for x in writes), sum(x[2] for x in writes)
         f_s, f_cpu = w_s + sum(x[1] for x in fixed), w_cpu + sum(x[2] for x in fixed)
-        left = (f"leaving {60 - f_s:.1f} s" if f_s < 60 else f"{f_s - 60:.1f} s more than the goal before") + (
+        left = (f"leaving {60 - f_s:.1f} s for" if f_s < 60 else f"{f_s - 60:.1f} s more than the goal before") + (
             " the data work `shopdw run` does besides writing: validating every row, ranking versions, SCD2, "
             "joins and aggregates, the tests' queries, the gate's checks, the exports"
         )
