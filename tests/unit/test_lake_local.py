@@ -82,3 +82,20 @@ def test_encode_deterministic_and_split(tmp_path, fmt):
     assert write_batch(lake, "orders", date(2025, 1, 1), "b1", t, fmt, max_bytes=20_000) == [
         (p, "unchanged") for p, _ in out
     ]
+
+
+def test_parquet_is_zstd_unless_told_otherwise():
+    import io
+
+    import pyarrow.parquet as pq
+
+    t = pa.table({"id": [f"{i:032x}" for i in range(1000)], "n": list(range(1000))})
+
+    def codecs(data: bytes) -> set[str]:
+        md = pq.ParquetFile(io.BytesIO(data)).metadata
+        return {md.row_group(0).column(i).compression for i in range(md.num_columns)}
+
+    assert codecs(encode(t, "parquet")) == {"ZSTD"}  # the lake's files
+    plain = encode(t, "parquet", compression="none")  # what bench_generate.py --floor also measures
+    assert codecs(plain) == {"UNCOMPRESSED"}
+    assert pq.read_table(io.BytesIO(plain)).equals(t)
