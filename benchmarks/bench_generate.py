@@ -36,13 +36,12 @@ from decimal import Decimal
 from pathlib import Path
 
 import pyarrow as pa
+from readme_section import README, replace_section  # benchmarks/readme_section.py, beside this script
 
 from shopdw.contracts import BR_STATES, CONTRACTS, PAYMENT_TYPES, WEB_EVENT_TYPES
 from shopdw.lake.formats import encode, write_batch
 from shopdw.lake.store import LocalLake
 
-ROOT = Path(__file__).resolve().parents[1]
-README = ROOT / "benchmarks" / "README.md"
 SECTION = "## Generating data (`shopdw generate`)"
 SCORES = OrderedDict([(5, 0.58), (4, 0.19), (3, 0.08), (2, 0.03), (1, 0.12)])
 COMMAND = ".venv/bin/python benchmarks/bench_generate.py --floor --write-readme"
@@ -347,26 +346,14 @@ def _table(faker: dict, sim: dict, days: int, opd: int, load: tuple[float, float
     return "\n".join(lines)
 
 
-HISTORY = "<!-- earlier runs below: kept by --write-readme -->"
-
-
 def _write_readme(body: str) -> None:
-    """Replace the section's intro and table; what follows the HISTORY marker (earlier runs) stays."""
-    text = README.read_text()
-    head, sep, rest = text.partition(SECTION + "\n")
-    if not sep:
-        raise SystemExit(f"{README}: section {SECTION!r} not found")
-    nxt = rest.find("\n## ")
-    section, tail = (rest[:nxt], rest[nxt:]) if nxt >= 0 else (rest, "\n")
-    mark = section.find(HISTORY)
-    history = "\n" + section[mark:].rstrip("\n") + "\n" if mark >= 0 else ""
     intro = (
-        "\nThe vectorized simulator against a Faker per-row loop of the same ten-entity schema, side by side "
+        "The vectorized simulator against a Faker per-row loop of the same ten-entity schema, side by side "
         "in one run (`benchmarks/bench_generate.py`). Rows count every entity the run writes (order status "
         "versions, re-emitted parents, web events included). Reproduce with:\n\n"
         f"```sh\n{COMMAND}\n```\n\n"
     )
-    README.write_text(head + sep + intro + body + "\n" + history + tail)
+    replace_section(SECTION, intro + body)
 
 
 def main() -> None:

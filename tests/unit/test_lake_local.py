@@ -1,3 +1,4 @@
+import io
 import os
 import signal
 import subprocess
@@ -6,6 +7,7 @@ import textwrap
 from datetime import date
 
 import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 
 from shopdw.errors import LakeError
@@ -85,10 +87,6 @@ def test_encode_deterministic_and_split(tmp_path, fmt):
 
 
 def test_parquet_is_zstd_unless_told_otherwise():
-    import io
-
-    import pyarrow.parquet as pq
-
     t = pa.table({"id": [f"{i:032x}" for i in range(1000)], "n": list(range(1000))})
 
     def codecs(data: bytes) -> set[str]:
